@@ -1,0 +1,99 @@
+"""copier orchestration, one layer at a time. The only module that imports copier."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlhier._source import TemplateSource
+from mlhier.errors import GenerationError, InvalidInputError
+from mlhier.layers import Layer
+
+__all__ = ["read_answers", "render_layer", "update_layer"]
+
+
+@contextmanager
+def _copier_errors() -> Iterator[None]:
+    """Turn copier's exceptions into mlhier's family, keeping copier's own message."""
+    from copier.errors import CopierError, UserMessageError
+
+    with warnings.catch_warnings():
+        # Rendering the working tree of a checkout is deliberate; the layer below may be absent.
+        warnings.filterwarnings("ignore", message=".*[Dd]irty template.*")
+        warnings.filterwarnings("ignore", message="File not found; returning empty dict.*")
+        try:
+            yield
+        except ValueError as error:  # copier reports a failed validator as ValueError
+            raise InvalidInputError(str(error)) from error
+        except UserMessageError as error:
+            raise InvalidInputError(str(error)) from error
+        except CopierError as error:
+            raise GenerationError(f"copier failed: {error}") from error
+
+
+def render_layer(
+    destination: Path,
+    layer: Layer,
+    source: TemplateSource,
+    *,
+    data: Mapping[str, Any],
+    defaults: bool,
+    user_defaults: Mapping[str, Any],
+) -> None:
+    """Render ``layer`` into ``destination`` and record a source that later updates can use."""
+    from copier import run_copy
+
+    with _copier_errors():
+        run_copy(
+            source.path,
+            destination,
+            data={**data, "layer": layer.name},
+            user_defaults=dict(user_defaults),
+            defaults=defaults,
+            vcs_ref=source.vcs_ref,
+            quiet=True,
+        )
+    if source.record is not None:
+        _record_source(destination / layer.answers_file, *source.record)
+
+
+def update_layer(project: Path, layer: Layer, *, vcs_ref: str | None) -> None:
+    """Bring ``layer`` to the template's newer version with copier's three-way merge."""
+    from copier import run_update
+
+    with _copier_errors():
+        run_update(
+            project,
+            answers_file=layer.answers_file,
+            vcs_ref=vcs_ref,
+            defaults=True,
+            overwrite=True,
+            conflict="inline",
+            quiet=True,
+        )
+
+
+def read_answers(project: Path, layer: Layer) -> dict[str, Any]:
+    """The answers ``layer`` recorded in ``project``, without copier's private ``_`` keys."""
+    path = project / layer.answers_file
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidInputError(f"cannot read {path}: {error}") from error
+    if not isinstance(loaded, dict):
+        raise InvalidInputError(f"{path} is not a mapping of answers")
+    return {key: value for key, value in loaded.items() if not str(key).startswith("_")}
+
+
+def _record_source(answers_file: Path, src_path: str, commit: str) -> None:
+    """Point ``_src_path``/``_commit`` at the upstream repository, keeping the file's comments."""
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = [line for line in lines if line.startswith("#")]
+    body = [line for line in lines if not line.startswith(("#", "_src_path:", "_commit:"))]
+    recorded = yaml.safe_dump({"_commit": commit, "_src_path": src_path}, sort_keys=False)
+    answers_file.write_text("".join([*header, recorded, *body]), encoding="utf-8")
