@@ -1,0 +1,542 @@
+"""Whole-process timings of the mlhier CLI against the tools it competes with.
+
+Run it with one command from anywhere, with mlhier's environment active (or first on PATH):
+
+    python benchmarks/run.py                # 7 timed runs per case, 1 untimed warm-up
+    python benchmarks/run.py --runs 15      # more runs
+    python benchmarks/run.py --only help    # cases whose key contains "help"
+
+Each case is a whole process (interpreter start, imports, work, exit), run in a fresh temporary
+folder that is deleted afterwards. The table shows the median and minimum wall time and the median
+CPU time (user + system, the process and its children); the same numbers go to
+``benchmarks/results.json`` (``--json PATH`` to change, ``--json -`` to skip), which git ignores.
+
+Cases:
+
+- ``help``: ``mlhier --help``;
+- ``typer-import``: ``python -c "import typer"``, typer's own import cost, the floor for ``help``;
+- ``typer-hello-help``: ``--help`` of a one-command typer app, typer's cost including help output;
+- ``new``: ``mlhier new <tmp>/demo --defaults`` (the devops layer, then git init and commit);
+- ``copier``: plain ``copier copy`` of the same template and layer, the baseline for ``new``;
+- ``cookiecutter``: ``cookiecutter --no-input`` of a template with the same file tree as
+  ``templates/devops/project``, built by this script: it substitutes the project and package
+  names and leaves the rest of each file as text.
+
+Verdicts: ``help`` within +0.15 s of ``typer-import``; ``new`` faster than ``copier``.
+A case that fails is reported with the end of its error output; the script then exits 1.
+``--strict`` also exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
+HELP_MARGIN_S = 0.15
+RUN_TIMEOUT_S = 300.0
+PROJECT = "demo"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One command to time. ``argv`` gets a fresh empty folder; ``output`` is its result there."""
+
+    key: str
+    label: str
+    argv: Callable[[Path], list[str]]
+    output: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    skip: str | None = None
+
+
+@dataclass
+class Result:
+    """What the timed runs of one case measured."""
+
+    key: str
+    label: str
+    command: str
+    wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    files: int | None = None
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.skipped is None and bool(self.wall_s)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall_s)
+
+    @property
+    def minimum(self) -> float:
+        return min(self.wall_s)
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.ok:
+            data["median_s"] = round(self.median, 4)
+            data["min_s"] = round(self.minimum, 4)
+            data["cpu_median_s"] = round(statistics.median(self.cpu_s), 4)
+        return data
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A target, whether it was met, and the numbers behind it."""
+
+    target: str
+    met: bool | None
+    detail: str
+
+
+class RunFailedError(Exception):
+    """A benchmarked command exited non-zero, timed out or could not start."""
+
+
+def _tool(name: str) -> str | None:
+    """The executable beside this interpreter (its virtualenv) first, then the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+def _python_of(script: str | None) -> str:
+    """The interpreter a console script runs with, so baselines import from the same place."""
+    if script is not None:
+        try:
+            with Path(script).open("rb") as handle:
+                first = handle.readline().decode("utf-8", "replace").strip()
+        except OSError:
+            first = ""
+        if first.startswith("#!"):
+            candidate = first[2:].strip().split()[0] if first[2:].strip() else ""
+            if candidate and Path(candidate).is_file():
+                return candidate
+    return sys.executable
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def _count_files(folder: Path) -> int:
+    return sum(1 for path in folder.rglob("*") if path.is_file() and ".git" not in path.parts)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_once(case: Case) -> tuple[float, float, int | None]:
+    """Run ``case`` once in a fresh folder: wall seconds, CPU seconds, files it produced."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"mlhier-bench-{case.key}-"))
+    env = {**os.environ, **case.env}
+    argv = case.argv(workdir)
+    try:
+        cpu_before = _children_cpu()
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise RunFailedError(f"timed out after {RUN_TIMEOUT_S:.0f} s") from error
+        except OSError as error:
+            raise RunFailedError(f"could not start {argv[0]}: {error}") from error
+        wall = time.perf_counter() - start
+        cpu = _children_cpu() - cpu_before
+        if done.returncode != 0:
+            output = _tail(done.stderr) or _tail(done.stdout) or "(no output)"
+            raise RunFailedError(f"exit code {done.returncode}:\n{output}")
+        files = None
+        if case.output is not None:
+            produced = workdir / case.output
+            if not produced.is_dir():
+                raise RunFailedError(f"exited 0 but made no {case.output}/ folder")
+            files = _count_files(produced)
+        return wall, cpu, files
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(case: Case, runs: int, warmup: int) -> Result:
+    """Warm up, then time ``runs`` runs; stop at the first failure and keep its message."""
+    result = Result(case.key, case.label, " ".join(case.argv(Path("<tmp>"))))
+    if case.skip is not None:
+        result.skipped = case.skip
+        return result
+    try:
+        for _ in range(warmup):
+            _, _, result.files = _run_once(case)
+        for _ in range(runs):
+            wall, cpu, files = _run_once(case)
+            result.wall_s.append(wall)
+            result.cpu_s.append(cpu)
+            result.files = files
+    except RunFailedError as error:
+        result.error = str(error)
+    return result
+
+
+# Delimiters no template text uses, so cookiecutter parses every file with Jinja yet substitutes
+# only the names turned into ``@@{cookiecutter.NAME}@@`` and leaves copier's own Jinja as text.
+COOKIE_JINJA = {
+    "variable_start_string": "@@{",
+    "variable_end_string": "}@@",
+    "block_start_string": "@@%",
+    "block_end_string": "%@@",
+    "comment_start_string": "@@#",
+    "comment_end_string": "#@@",
+}
+COOKIE_NAMES = {"project_name": PROJECT, "package_name": PROJECT.replace("-", "_")}
+_COPIER_NAME = re.compile(r"\{\{\s*(" + "|".join(COOKIE_NAMES) + r")\s*\}\}")
+
+
+def _to_cookiecutter(text: str) -> str:
+    return _COPIER_NAME.sub(r"@@{cookiecutter.\1}@@", text)
+
+
+def build_cookiecutter_template(into: Path) -> Path:
+    """A cookiecutter template with the file tree and sizes of ``templates/devops/project``."""
+    source = ROOT / "templates" / "devops" / "project"
+    if not source.is_dir():
+        raise RunFailedError(f"{source} is missing")
+    template = into / "cookiecutter-devops"
+    top = template / _to_cookiecutter("{{ project_name }}")
+    top.mkdir(parents=True)
+    context: dict[str, Any] = {**COOKIE_NAMES, "_jinja2_env_vars": COOKIE_JINJA}
+    (template / "cookiecutter.json").write_text(json.dumps(context), encoding="utf-8")
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or "_copier_conf" in path.name:
+            continue
+        relative = _to_cookiecutter(path.relative_to(source).as_posix().removesuffix(".jinja"))
+        target = top / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.write_text(_to_cookiecutter(path.read_text(encoding="utf-8")), encoding="utf-8")
+        except UnicodeDecodeError:
+            shutil.copyfile(path, target)
+    config = into / "cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {into / 'cookiecutters'}\nreplay_dir: {into / 'replay'}\n",
+        encoding="utf-8",
+    )
+    return template
+
+
+def build_typer_hello(into: Path) -> Path:
+    script = into / "hello.py"
+    script.write_text(
+        "import typer\n\n"
+        "app = typer.Typer()\n\n\n"
+        "@app.command()\n"
+        "def hello(name: str = 'world') -> None:\n"
+        '    """Say hello."""\n'
+        "    typer.echo(f'hello {name}')\n\n\n"
+        "app()\n",
+        encoding="utf-8",
+    )
+    return script
+
+
+def _missing(name: str) -> str:
+    return f"{name} not found beside {sys.executable} or on PATH"
+
+
+def cases(scratch: Path) -> list[Case]:
+    """Every case, its baselines next to it. ``scratch`` holds templates built for the run."""
+    mlhier = _tool("mlhier")
+    copier = _tool("copier")
+    cookiecutter = _tool("cookiecutter")
+    python = _python_of(mlhier)
+    hello = build_typer_hello(scratch)
+    cookie_skip: str | None = None if cookiecutter else _missing("cookiecutter")
+    cookie_template = scratch / "cookiecutter-devops"
+    if cookie_skip is None:
+        try:
+            cookie_template = build_cookiecutter_template(scratch)
+        except (RunFailedError, OSError) as error:
+            cookie_skip = f"could not build its template: {error}"
+    mlhier_argv = mlhier or "mlhier"
+    copier_argv = copier or "copier"
+    cookie_argv = cookiecutter or "cookiecutter"
+    return [
+        Case(
+            "help",
+            "mlhier --help",
+            lambda _: [mlhier_argv, "--help"],
+            skip=None if mlhier else _missing("mlhier"),
+        ),
+        Case("typer-import", 'python -c "import typer"', lambda _: [python, "-c", "import typer"]),
+        Case(
+            "typer-hello-help",
+            "typer 1-command app --help",
+            lambda _: [python, str(hello), "--help"],
+        ),
+        Case(
+            "new",
+            "mlhier new --defaults (devops)",
+            lambda tmp: [mlhier_argv, "new", str(tmp / PROJECT), "--defaults"],
+            output=PROJECT,
+            skip=None if mlhier else _missing("mlhier"),
+        ),
+        Case(
+            "copier",
+            "copier copy --defaults (devops)",
+            lambda tmp: [
+                copier_argv,
+                "copy",
+                "--defaults",
+                "--vcs-ref",
+                "HEAD",
+                "--data",
+                "layer=devops",
+                "--data",
+                f"project_name={PROJECT}",
+                str(ROOT),
+                str(tmp / PROJECT),
+            ],
+            output=PROJECT,
+            skip=None if copier else _missing("copier"),
+        ),
+        Case(
+            "cookiecutter",
+            "cookiecutter --no-input (same tree)",
+            lambda tmp: [
+                cookie_argv,
+                "--no-input",
+                "--output-dir",
+                str(tmp),
+                str(cookie_template),
+                f"project_name={PROJECT}",
+            ],
+            output=PROJECT,
+            env={"COOKIECUTTER_CONFIG": str(scratch / "cookiecutter-config.yaml")},
+            skip=cookie_skip,
+        ),
+    ]
+
+
+def _by_key(results: Sequence[Result]) -> dict[str, Result]:
+    return {result.key: result for result in results}
+
+
+def verdicts(results: Sequence[Result]) -> list[Verdict]:
+    found = _by_key(results)
+    out: list[Verdict] = []
+    help_, typer_ = found.get("help"), found.get("typer-import")
+    target = f"mlhier --help within +{HELP_MARGIN_S:.2f} s of typer's import"
+    if help_ and typer_ and help_.ok and typer_.ok:
+        extra = help_.median - typer_.median
+        out.append(
+            Verdict(
+                target,
+                extra <= HELP_MARGIN_S,
+                f"{help_.median:.3f} s vs {typer_.median:.3f} s: {extra:+.3f} s",
+            )
+        )
+        hello = found.get("typer-hello-help")
+        if hello and hello.ok:
+            out.append(
+                Verdict(
+                    "(info) mlhier --help over a 1-command typer app's --help",
+                    None,
+                    f"{help_.median:.3f} s vs {hello.median:.3f} s: "
+                    f"{help_.median - hello.median:+.3f} s",
+                )
+            )
+    elif help_ is not None and typer_ is not None:
+        out.append(Verdict(target, None, "not measured: a case failed or was skipped"))
+    new, copier = found.get("new"), found.get("copier")
+    target = "mlhier new faster than plain copier CLI"
+    if new and copier and new.ok and copier.ok:
+        out.append(
+            Verdict(
+                target,
+                new.median < copier.median,
+                f"{new.median:.3f} s vs {copier.median:.3f} s: "
+                f"{new.median / copier.median:.2f}x copier's time "
+                f"({new.files} vs {copier.files} files; mlhier also runs git init and commit)",
+            )
+        )
+    elif new is not None and copier is not None:
+        out.append(Verdict(target, None, "not measured: a case failed or was skipped"))
+    return out
+
+
+def table(results: Sequence[Result]) -> str:
+    header = ("case", "command", "median s", "min s", "cpu s", "files", "runs")
+    rows: list[tuple[str, ...]] = [header]
+    for result in results:
+        if result.ok:
+            rows.append(
+                (
+                    result.key,
+                    result.label,
+                    f"{result.median:.3f}",
+                    f"{result.minimum:.3f}",
+                    f"{statistics.median(result.cpu_s):.3f}",
+                    "" if result.files is None else str(result.files),
+                    str(len(result.wall_s)),
+                )
+            )
+        else:
+            status = "SKIPPED" if result.skipped else "FAILED"
+            rows.append((result.key, result.label, status, "", "", "", str(len(result.wall_s))))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    numeric = {2, 3, 4, 5, 6}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = (
+            cell.rjust(width) if index in numeric else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git_head() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def report(
+    results: Sequence[Result], found: Sequence[Verdict], runs: int, warmup: int
+) -> dict[str, Any]:
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git_head(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "versions": {
+            name: _version(name) for name in ("mlhier", "typer", "copier", "cookiecutter")
+        },
+        "runs": runs,
+        "warmup": warmup,
+        "cases": [result.summary() for result in results],
+        "verdicts": [asdict(verdict) for verdict in found],
+    }
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="mlhier-bench-setup-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--runs", type=_positive, default=7, help="timed runs per case (7)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="KEY", help="cases whose key has KEY"
+    )
+    parser.add_argument(
+        "--json", default=str(DEFAULT_JSON), metavar="PATH", help="results file; '-' for none"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    results: list[Result] = []
+    with scratch_folder() as scratch:
+        selected = [
+            case
+            for case in cases(scratch)
+            if not args.only or any(key in case.key for key in args.only)
+        ]
+        for case in selected:
+            print(f"timing {case.key}: {case.label} ...", file=sys.stderr, flush=True)
+            results.append(measure(case, args.runs, max(args.warmup, 0)))
+
+    found = verdicts(results)
+    print()
+    print(f"{args.runs} timed runs per case after {max(args.warmup, 0)} warm-up; wall seconds")
+    print(table(results))
+    for result in results:
+        if result.skipped:
+            print(f"\n{result.key} skipped: {result.skipped}")
+        elif result.error:
+            print(f"\n{result.key} FAILED ({result.command}):\n{result.error}")
+    if found:
+        print()
+    for verdict in found:
+        mark = {True: "PASS", False: "MISS", None: "----"}[verdict.met]
+        print(f"{mark}  {verdict.target}: {verdict.detail}")
+
+    if args.json != "-":
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = report(results, found, args.runs, max(args.warmup, 0))
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"\nresults written to {path}")
+
+    failed = any(result.error for result in results)
+    missed = any(verdict.met is False for verdict in found)
+    return 1 if failed or (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
