@@ -21,6 +21,7 @@ __all__ = ["read_answers", "render_layer", "update_layer"]
 def _copier_errors() -> Iterator[None]:
     """Turn copier's exceptions into mlhier's family, keeping copier's own message."""
     from copier.errors import CopierError, UserMessageError
+    from jinja2 import TemplateError
 
     with warnings.catch_warnings():
         # Rendering the working tree of a checkout is deliberate; the layer below may be absent.
@@ -34,6 +35,8 @@ def _copier_errors() -> Iterator[None]:
             raise InvalidInputError(str(error)) from error
         except CopierError as error:
             raise GenerationError(f"copier failed: {error}") from error
+        except TemplateError as error:
+            raise GenerationError(f"the template does not render: {error!r}") from error
 
 
 def render_layer(

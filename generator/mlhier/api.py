@@ -82,7 +82,7 @@ def new_project(
     """
     destination = path.expanduser().resolve()
     layers = layers_up_to(up_to)
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+    if destination.exists() and (not destination.is_dir() or list(destination.iterdir())):
         raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
     if not destination.parent.is_dir():
         raise InvalidInputError(f"{destination.parent} does not exist: create it first")

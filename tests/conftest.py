@@ -1,0 +1,132 @@
+"""Shared fixtures: an isolated git, throwaway layered templates, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+TemplateFactory = Callable[..., Path]
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git as a user with an identity (the isolated environment has none)."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=Test User", "-c", "user.email=test@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No global or system git config: like a fresh CI runner with no identity."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def commit_and_tag(repo: Path, tag: str) -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "-m", f"template {tag}")
+    git(repo, "tag", tag)
+
+
+def copy_real_template(destination: Path) -> Path:
+    """The working tree's template (copier.yml and templates/) as a plain folder."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "copier.yml", destination / "copier.yml")
+    shutil.copytree(REPO_ROOT / "templates", destination / "templates")
+    return destination
+
+
+ANSWERS_FILE = (
+    "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
+    "{{ _copier_answers|to_nice_yaml -}}\n"
+)
+
+# A tiny stand-in for the real layers, wired through the real root copier.yml.
+TOY_LAYERS: dict[str, str] = {
+    "templates/devops/questions.yml": """\
+project_name:
+  type: str
+  when: "{{ layer == 'devops' }}"
+  default: toy
+  validator: >-
+    {% if not (project_name | regex_search('^[a-z][a-z0-9-]*$')) %}project_name must be
+    lowercase letters, digits and hyphens{% endif %}
+author_name:
+  type: str
+  when: "{{ layer == 'devops' }}"
+  default: Toy Author
+author_email:
+  type: str
+  when: "{{ layer == 'devops' }}"
+  default: toy@example.com
+""",
+    "templates/devops/project/{{_copier_conf.answers_file}}.jinja": ANSWERS_FILE,
+    "templates/devops/project/README.md.jinja": "# {{ project_name }}\n",
+    "templates/devops/project/Makefile": "include mk/*.mk\n",
+    "templates/data/questions.yml": """\
+data_project_name:
+  type: str
+  when: "{{ layer == 'data' }}"
+  default: "{{ _external_data.devops.project_name | default('') }}"
+  validator: >-
+    {% if not _external_data.devops and 'data_project_name' not in _copier_conf.data
+    %}the devops layer is not applied here: .copier-answers.devops.yml is missing{% endif %}
+zone:
+  type: str
+  when: "{{ layer == 'data' }}"
+  default: raw
+""",
+    "templates/data/project/{{_copier_conf.answers_file}}.jinja": ANSWERS_FILE,
+    "templates/data/project/mk/data.mk.jinja": "# lake of {{ data_project_name }}: {{ zone }}\n",
+}
+
+
+@pytest.fixture
+def make_template(tmp_path: Path) -> TemplateFactory:
+    """Build a layered template in a git repo from ``files`` (over the toy layers), tagged."""
+
+    def factory(files: Mapping[str, str] | None = None, *, tag: str = "v1") -> Path:
+        repo = tmp_path / "template"
+        if not repo.exists():
+            repo.mkdir()
+            shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
+            write_tree(repo, TOY_LAYERS)
+            git(repo, "init", "--quiet", "--initial-branch=main")
+        write_tree(repo, files or {})
+        commit_and_tag(repo, tag)
+        return repo
+
+    return factory
