@@ -97,12 +97,12 @@ author_email:
     "templates/devops/project/README.md.jinja": "# {{ project_name }}\n",
     "templates/devops/project/Makefile": "include mk/*.mk\n",
     "templates/data/questions.yml": """\
-data_project_name:
+project_name_data:
   type: str
   when: "{{ layer == 'data' }}"
   default: "{{ _external_data.devops.project_name | default('') }}"
   validator: >-
-    {% if not _external_data.devops and 'data_project_name' not in _copier_conf.data
+    {% if not _external_data.devops and 'project_name_data' not in _copier_conf.data
     %}the devops layer is not applied here: .copier-answers.devops.yml is missing{% endif %}
 zone:
   type: str
@@ -110,7 +110,7 @@ zone:
   default: raw
 """,
     "templates/data/project/{{_copier_conf.answers_file}}.jinja": ANSWERS_FILE,
-    "templates/data/project/mk/data.mk.jinja": "# lake of {{ data_project_name }}: {{ zone }}\n",
+    "templates/data/project/mk/data.mk.jinja": "# lake of {{ project_name_data }}: {{ zone }}\n",
 }
 
 

@@ -58,7 +58,7 @@ def test_new_up_to_data_passes_upstream_answers(
 
     assert code == 0, output
     assert (project / "mk/data.mk").read_text() == "# lake of lake-proj: bronze\n"
-    assert answers(project, "data")["data_project_name"] == "lake-proj"
+    assert answers(project, "data")["project_name_data"] == "lake-proj"
     assert len(git(project, "log", "--oneline").splitlines()) == 1
 
 
@@ -249,7 +249,7 @@ def test_update_brings_the_new_version_and_keeps_user_edits(
     make_template(
         {
             "templates/devops/project/CONTRIBUTING.md": "one\ntwo\nthree\nfour\n",
-            "templates/data/project/mk/data.mk.jinja": "# lake {{ data_project_name }}: {{zone}}\n",
+            "templates/data/project/mk/data.mk.jinja": "# lake {{ project_name_data }}: {{zone}}\n",
         },
         tag="v2",
     )

@@ -30,13 +30,17 @@ def _version() -> str:
     return __version__
 
 
-def _upstream_answers(project: Path, layers: tuple[Layer, ...]) -> dict[str, Any]:
-    """Answers of the layers already applied, passed on so higher layers need not re-ask them."""
+def _upstream_answers(project: Path, target: Layer) -> dict[str, Any]:
+    """Answers of the layers already applied, as ``target`` re-declares them: ``<name>_<layer>``.
+
+    A higher layer saves each upstream value as a question of its own (copier does not re-read
+    ``_external_data`` on update), so mlhier answers those questions rather than let them default.
+    """
     answers: dict[str, Any] = {}
-    for layer in layers:
+    for layer in applied_layers(project):
         answers.update(read_answers(project, layer))
     answers.pop("layer", None)
-    return answers
+    return {f"{name}_{target.name}": value for name, value in answers.items()}
 
 
 def _author(project: Path) -> tuple[str, str] | None:
@@ -55,7 +59,7 @@ def _apply(
     user_defaults: Mapping[str, Any],
 ) -> None:
     # Upstream answers win: a layer must agree with the layers it stands on.
-    upstream = _upstream_answers(project, applied_layers(project))
+    upstream = _upstream_answers(project, layer)
     render_layer(
         project,
         layer,
