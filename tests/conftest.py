@@ -27,7 +27,7 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No global or system git config: like a fresh CI runner with no identity."""
     home = tmp_path_factory.mktemp("home")

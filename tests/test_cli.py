@@ -14,6 +14,8 @@ from conftest import TemplateFactory, git
 from mlhier import __version__
 from mlhier.cli import app
 
+pytestmark = pytest.mark.usefixtures("isolated_git")
+
 
 def new(runner: CliRunner, template: Path, path: Path, *extra: str) -> tuple[int, str]:
     args = ["new", str(path), "--defaults", "--template", str(template), *extra]

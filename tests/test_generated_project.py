@@ -1,0 +1,126 @@
+"""A generated project is green out of the box: its own toolchain runs here, as a user runs it.
+
+Slow: `make setup` installs the project's dependencies from PyPI (uv caches them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+# uv must use this machine's Python rather than try to download one.
+ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+TOOLS = Path(sys.executable).parent  # zizmor, check-jsonschema, cfn-lint, checkov of mlhier[test]
+
+
+def run(cwd: Path, *command: str) -> str:
+    done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def generate(parent: Path, *options: str) -> Path:
+    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", *options)
+    project = parent / "demo"
+    run(project, "make", "setup")
+    return project
+
+
+@pytest.fixture(scope="module")
+def devops_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    parent = tmp_path_factory.mktemp("devops")
+    yield generate(parent)
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def data_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    parent = tmp_path_factory.mktemp("data")
+    yield generate(parent, "--up-to", "data")
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_devops_make_check_passes_and_formatting_changes_nothing(devops_demo: Path) -> None:
+    run(devops_demo, "make", "check")
+    run(devops_demo, "make", "format")
+
+    # uv.lock is made by the first `make setup`; committing it is the user's first step.
+    assert run(devops_demo, "git", "status", "--porcelain") == "?? uv.lock\n"
+
+
+def test_devops_pre_commit_passes_offline(devops_demo: Path) -> None:
+    run(devops_demo, "uv", "run", "pre-commit", "run", "--all-files")
+
+
+def test_devops_workflows_pass_zizmor_and_the_workflow_schema(devops_demo: Path) -> None:
+    workflows = sorted(str(p) for p in (devops_demo / ".github/workflows").glob("*.yml"))
+    assert len(workflows) >= 2
+
+    report = run(devops_demo, str(TOOLS / "zizmor"), "--offline", "--no-progress", ".github")
+    run(
+        devops_demo,
+        str(TOOLS / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *workflows,
+    )
+
+    assert "No findings to report" in report
+
+
+def test_data_make_check_passes(data_demo: Path) -> None:
+    run(data_demo, "make", "check")
+    run(data_demo, "make", "format")
+
+    assert run(data_demo, "git", "status", "--porcelain") == "?? uv.lock\n"
+
+
+def test_data_ingest_lands_partitioned_parquet_in_every_zone(data_demo: Path) -> None:
+    run(data_demo, "make", "ingest")
+
+    lake = data_demo / ".lake"
+    for zone in ("raw", "stage", "curated"):
+        partitions = sorted((lake / zone).rglob("dt=*"))
+        assert partitions, f"no dt= partition in the {zone} zone"
+    assert sorted((lake / "stage").rglob("dt=*/part-*.parquet"))
+    assert sorted((lake / "curated").rglob("*.parquet"))
+    assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
+
+
+def test_data_infrastructure_passes_cfn_lint_and_checkov(data_demo: Path) -> None:
+    template = "infra/data-lake.yaml"
+    run(data_demo, str(TOOLS / "cfn-lint"), template)
+    report = run(
+        data_demo,
+        str(TOOLS / "checkov"),
+        "--compact",
+        "--skip-download",
+        "--framework",
+        "cloudformation",
+        "--file",
+        template,
+    )
+
+    assert "Failed checks: 0" in report
+
+
+def test_data_workflow_passes_zizmor_and_the_workflow_schema(data_demo: Path) -> None:
+    workflow = ".github/workflows/data.yml"
+    report = run(data_demo, str(TOOLS / "zizmor"), "--offline", "--no-progress", workflow)
+    run(
+        data_demo,
+        str(TOOLS / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.github-workflows",
+        workflow,
+    )
+
+    assert "No findings to report" in report
