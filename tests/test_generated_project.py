@@ -16,9 +16,14 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+TOOLS = Path(sys.executable).parent  # uv, zizmor, check-jsonschema, cfn-lint, checkov of mlhier[test]
 # uv must use this machine's Python rather than try to download one.
-ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
-TOOLS = Path(sys.executable).parent  # zizmor, check-jsonschema, cfn-lint, checkov of mlhier[test]
+ENV = {
+    **os.environ,
+    "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
+    "UV_PYTHON_DOWNLOADS": "never",
+    "NO_COLOR": "1",
+}
 
 
 def run(cwd: Path, *command: str) -> str:
