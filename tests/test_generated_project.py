@@ -16,7 +16,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-TOOLS = Path(sys.executable).parent  # uv, zizmor, check-jsonschema, cfn-lint, checkov of mlhier[test]
+# uv, zizmor, check-jsonschema, cfn-lint and checkov come with mlhier[test].
+TOOLS = Path(sys.executable).parent
 # uv must use this machine's Python rather than try to download one.
 ENV = {
     **os.environ,
