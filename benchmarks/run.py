@@ -17,12 +17,18 @@ Cases:
 - ``typer-import``: ``python -c "import typer"``, typer's own import cost, the floor for ``help``;
 - ``typer-hello-help``: ``--help`` of a one-command typer app, typer's cost including help output;
 - ``new``: ``mlhier new <tmp>/demo --defaults`` (the devops layer, then git init and commit);
-- ``copier``: plain ``copier copy`` of the same template and layer, the baseline for ``new``;
+- ``copier``: plain ``copier copy --vcs-ref HEAD`` of this checkout, same layer: the baseline for
+  ``new`` (both clone the repository at HEAD, as an editable install of mlhier does);
+- ``new-plain`` and ``copier-plain``: the same two from a copy of the templates outside git, which
+  is how the wheel renders (no clone); ``copier-plain-git`` adds the ``git init`` and commit that
+  ``mlhier new`` also does;
 - ``cookiecutter``: ``cookiecutter --no-input`` of a template with the same file tree as
   ``templates/devops/project``, built by this script: it substitutes the project and package
   names and leaves the rest of each file as text.
 
-Verdicts: ``help`` within +0.15 s of ``typer-import``; ``new`` faster than ``copier``.
+Verdicts: ``help`` within +0.15 s of ``typer-import``; ``new`` faster than ``copier`` (and
+``new-plain`` than ``copier-plain``). Rounds run every case once in turn, so changes in machine
+load spread over all cases.
 A case that fails is reported with the end of its error output; the script then exits 1.
 ``--strict`` also exits 1 when a target is missed.
 """
@@ -35,6 +41,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -80,6 +87,10 @@ class Result:
     files: int | None = None
     error: str | None = None
     skipped: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.error is None and self.skipped is None
 
     @property
     def ok(self) -> bool:
@@ -191,23 +202,42 @@ def _run_once(case: Case) -> tuple[float, float, int | None]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure(case: Case, runs: int, warmup: int) -> Result:
-    """Warm up, then time ``runs`` runs; stop at the first failure and keep its message."""
-    result = Result(case.key, case.label, " ".join(case.argv(Path("<tmp>"))))
-    if case.skip is not None:
-        result.skipped = case.skip
-        return result
+def _attempt(case: Case, result: Result, timed: bool) -> None:
+    """One run of ``case`` into ``result``; a failure ends the case and keeps its message."""
+    if not result.pending:
+        return
     try:
-        for _ in range(warmup):
-            _, _, result.files = _run_once(case)
-        for _ in range(runs):
-            wall, cpu, files = _run_once(case)
-            result.wall_s.append(wall)
-            result.cpu_s.append(cpu)
-            result.files = files
+        wall, cpu, result.files = _run_once(case)
     except RunFailedError as error:
         result.error = str(error)
-    return result
+        return
+    if timed:
+        result.wall_s.append(wall)
+        result.cpu_s.append(cpu)
+
+
+def measure(
+    selected: Sequence[Case], runs: int, warmup: int, say: Callable[[str], None]
+) -> list[Result]:
+    """Warm every case up, then time them in rounds of one run each.
+
+    Interleaving spreads changes in machine load (other processes, thermal) over all cases
+    instead of letting them land on whichever case happened to run then.
+    """
+    results = [
+        Result(case.key, case.label, " ".join(case.argv(Path("<tmp>")))) for case in selected
+    ]
+    for case, result in zip(selected, results, strict=True):
+        result.skipped = case.skip
+    for round_ in range(warmup):
+        say(f"warm-up {round_ + 1}/{warmup}")
+        for case, result in zip(selected, results, strict=True):
+            _attempt(case, result, timed=False)
+    for round_ in range(runs):
+        say(f"round {round_ + 1}/{runs}")
+        for case, result in zip(selected, results, strict=True):
+            _attempt(case, result, timed=True)
+    return results
 
 
 # Delimiters no template text uses, so cookiecutter parses every file with Jinja yet substitutes
@@ -256,6 +286,15 @@ def build_cookiecutter_template(into: Path) -> Path:
     return template
 
 
+def build_plain_template(into: Path) -> Path:
+    """``copier.yml`` and ``templates/`` copied to a folder outside git, as the wheel ships them."""
+    plain = into / "plain-template"
+    plain.mkdir()
+    shutil.copy2(ROOT / "copier.yml", plain / "copier.yml")
+    shutil.copytree(ROOT / "templates", plain / "templates")
+    return plain
+
+
 def build_typer_hello(into: Path) -> Path:
     script = into / "hello.py"
     script.write_text(
@@ -282,6 +321,12 @@ def cases(scratch: Path) -> list[Case]:
     cookiecutter = _tool("cookiecutter")
     python = _python_of(mlhier)
     hello = build_typer_hello(scratch)
+    plain = scratch / "plain-template"
+    plain_skip: str | None = None
+    try:
+        build_plain_template(scratch)
+    except OSError as error:
+        plain_skip = f"could not copy the template: {error}"
     cookie_skip: str | None = None if cookiecutter else _missing("cookiecutter")
     cookie_template = scratch / "cookiecutter-devops"
     if cookie_skip is None:
@@ -290,7 +335,15 @@ def cases(scratch: Path) -> list[Case]:
         except (RunFailedError, OSError) as error:
             cookie_skip = f"could not build its template: {error}"
     mlhier_argv = mlhier or "mlhier"
-    copier_argv = copier or "copier"
+    copier_copy = [
+        copier or "copier",
+        "copy",
+        "--defaults",
+        "--data",
+        "layer=devops",
+        "--data",
+        f"project_name={PROJECT}",
+    ]
     cookie_argv = cookiecutter or "cookiecutter"
     return [
         Case(
@@ -315,21 +368,44 @@ def cases(scratch: Path) -> list[Case]:
         Case(
             "copier",
             "copier copy --defaults (devops)",
-            lambda tmp: [
-                copier_argv,
-                "copy",
-                "--defaults",
-                "--vcs-ref",
-                "HEAD",
-                "--data",
-                "layer=devops",
-                "--data",
-                f"project_name={PROJECT}",
-                str(ROOT),
-                str(tmp / PROJECT),
-            ],
+            lambda tmp: [*copier_copy, "--vcs-ref", "HEAD", str(ROOT), str(tmp / PROJECT)],
             output=PROJECT,
             skip=None if copier else _missing("copier"),
+        ),
+        Case(
+            "new-plain",
+            "mlhier new --template <plain copy>",
+            lambda tmp: [
+                mlhier_argv,
+                "new",
+                str(tmp / PROJECT),
+                "--defaults",
+                "--template",
+                str(plain),
+            ],
+            output=PROJECT,
+            skip=plain_skip or (None if mlhier else _missing("mlhier")),
+        ),
+        Case(
+            "copier-plain",
+            "copier copy <plain copy>",
+            lambda tmp: [*copier_copy, str(plain), str(tmp / PROJECT)],
+            output=PROJECT,
+            skip=plain_skip or (None if copier else _missing("copier")),
+        ),
+        Case(
+            "copier-plain-git",
+            "copier copy <plain copy> && git commit",
+            lambda tmp: [
+                "sh",
+                "-c",
+                f"{shlex.join([*copier_copy, str(plain), str(tmp / PROJECT)])} && cd {PROJECT}"
+                " && git init --quiet --initial-branch=main && git add --all"
+                " && git -c user.name=bench -c user.email=bench@localhost"
+                " commit --quiet --no-verify --message generated",
+            ],
+            output=PROJECT,
+            skip=plain_skip or (None if copier else _missing("copier")),
         ),
         Case(
             "cookiecutter",
@@ -379,20 +455,35 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
             )
     elif help_ is not None and typer_ is not None:
         out.append(Verdict(target, None, "not measured: a case failed or was skipped"))
-    new, copier = found.get("new"), found.get("copier")
-    target = "mlhier new faster than plain copier CLI"
-    if new and copier and new.ok and copier.ok:
+    pairs = (
+        ("new", "copier", "from this git checkout, both clone it at HEAD"),
+        ("new-plain", "copier-plain", "from a plain copy, as the wheel renders"),
+    )
+    for mine, theirs, how in pairs:
+        new, copier = found.get(mine), found.get(theirs)
+        target = f"mlhier new faster than plain copier CLI ({how})"
+        if new and copier and new.ok and copier.ok:
+            out.append(
+                Verdict(
+                    target,
+                    new.median < copier.median,
+                    f"{new.median:.3f} s vs {copier.median:.3f} s: "
+                    f"{new.median / copier.median:.2f}x copier's time ({new.files} vs "
+                    f"{copier.files} files; mlhier also runs git init and commit)",
+                )
+            )
+        elif new is not None and copier is not None:
+            out.append(Verdict(target, None, "not measured: a case failed or was skipped"))
+    new, by_hand = found.get("new-plain"), found.get("copier-plain-git")
+    if new and by_hand and new.ok and by_hand.ok:
         out.append(
             Verdict(
-                target,
-                new.median < copier.median,
-                f"{new.median:.3f} s vs {copier.median:.3f} s: "
-                f"{new.median / copier.median:.2f}x copier's time "
-                f"({new.files} vs {copier.files} files; mlhier also runs git init and commit)",
+                "(info) mlhier new over copier copy + git init + commit by hand (plain copy)",
+                None,
+                f"{new.median:.3f} s vs {by_hand.median:.3f} s: "
+                f"{new.median - by_hand.median:+.3f} s",
             )
         )
-    elif new is not None and copier is not None:
-        out.append(Verdict(target, None, "not measured: a case failed or was skipped"))
     return out
 
 
@@ -477,6 +568,10 @@ def scratch_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -500,16 +595,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    results: list[Result] = []
     with scratch_folder() as scratch:
         selected = [
             case
             for case in cases(scratch)
             if not args.only or any(key in case.key for key in args.only)
         ]
-        for case in selected:
-            print(f"timing {case.key}: {case.label} ...", file=sys.stderr, flush=True)
-            results.append(measure(case, args.runs, max(args.warmup, 0)))
+        results = measure(selected, args.runs, max(args.warmup, 0), _progress)
 
     found = verdicts(results)
     print()
