@@ -60,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
 HELP_MARGIN_S = 0.15
 RUN_TIMEOUT_S = 300.0
+BUSY_RATIO = 1.25
 PROJECT = "demo"
 
 
@@ -104,12 +105,16 @@ class Result:
     def minimum(self) -> float:
         return min(self.wall_s)
 
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_s)
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         if self.ok:
             data["median_s"] = round(self.median, 4)
             data["min_s"] = round(self.minimum, 4)
-            data["cpu_median_s"] = round(statistics.median(self.cpu_s), 4)
+            data["cpu_median_s"] = round(self.cpu, 4)
         return data
 
 
@@ -429,6 +434,21 @@ def _by_key(results: Sequence[Result]) -> dict[str, Result]:
     return {result.key: result for result in results}
 
 
+def _versus(mine: Result, theirs: Result) -> str:
+    """Wall medians and their difference, then the same for CPU (steadier on a busy machine)."""
+    return (
+        f"{mine.median:.3f} s vs {theirs.median:.3f} s ({mine.median - theirs.median:+.3f} s, "
+        f"{mine.median / theirs.median:.2f}x); CPU {mine.cpu:.3f} s vs {theirs.cpu:.3f} s "
+        f"({mine.cpu - theirs.cpu:+.3f} s)"
+    )
+
+
+def busy(results: Sequence[Result]) -> bool:
+    """Whether other work slowed the runs: wall time well above the CPU time they used."""
+    ran = [result for result in results if result.ok]
+    return bool(ran) and statistics.median(r.median / max(r.cpu, 1e-3) for r in ran) > BUSY_RATIO
+
+
 def verdicts(results: Sequence[Result]) -> list[Verdict]:
     found = _by_key(results)
     out: list[Verdict] = []
@@ -440,7 +460,7 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
             Verdict(
                 target,
                 extra <= HELP_MARGIN_S,
-                f"{help_.median:.3f} s vs {typer_.median:.3f} s: {extra:+.3f} s",
+                _versus(help_, typer_),
             )
         )
         hello = found.get("typer-hello-help")
@@ -449,8 +469,7 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
                 Verdict(
                     "(info) mlhier --help over a 1-command typer app's --help",
                     None,
-                    f"{help_.median:.3f} s vs {hello.median:.3f} s: "
-                    f"{help_.median - hello.median:+.3f} s",
+                    _versus(help_, hello),
                 )
             )
     elif help_ is not None and typer_ is not None:
@@ -467,9 +486,8 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
                 Verdict(
                     target,
                     new.median < copier.median,
-                    f"{new.median:.3f} s vs {copier.median:.3f} s: "
-                    f"{new.median / copier.median:.2f}x copier's time ({new.files} vs "
-                    f"{copier.files} files; mlhier also runs git init and commit)",
+                    f"{_versus(new, copier)}; {new.files} vs {copier.files} files, "
+                    "mlhier also runs git init and commit",
                 )
             )
         elif new is not None and copier is not None:
@@ -480,8 +498,7 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
             Verdict(
                 "(info) mlhier new over copier copy + git init + commit by hand (plain copy)",
                 None,
-                f"{new.median:.3f} s vs {by_hand.median:.3f} s: "
-                f"{new.median - by_hand.median:+.3f} s",
+                _versus(new, by_hand),
             )
         )
     return out
@@ -498,7 +515,7 @@ def table(results: Sequence[Result]) -> str:
                     result.label,
                     f"{result.median:.3f}",
                     f"{result.minimum:.3f}",
-                    f"{statistics.median(result.cpu_s):.3f}",
+                    f"{result.cpu:.3f}",
                     "" if result.files is None else str(result.files),
                     str(len(result.wall_s)),
                 )
@@ -555,6 +572,7 @@ def report(
         "runs": runs,
         "warmup": warmup,
         "cases": [result.summary() for result in results],
+        "busy": busy(results),
         "verdicts": [asdict(verdict) for verdict in found],
     }
 
@@ -612,6 +630,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n{result.key} skipped: {result.skipped}")
         elif result.error:
             print(f"\n{result.key} FAILED ({result.command}):\n{result.error}")
+    if busy(results):
+        print(
+            "\nnote: wall time is well above CPU time: other work is slowing this machine."
+            " Compare the CPU figures, or rerun with more --runs when it is idle."
+        )
     if found:
         print()
     for verdict in found:
