@@ -37,6 +37,7 @@ def run(cwd: Path, *command: str) -> str:
 def generate(parent: Path, *options: str) -> Path:
     run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", *options)
     project = parent / "demo"
+    assert "uv.lock" in run(project, "git", "ls-files", "uv.lock")
     run(project, "make", "setup")
     return project
 
@@ -59,8 +60,8 @@ def test_devops_make_check_passes_and_formatting_changes_nothing(devops_demo: Pa
     run(devops_demo, "make", "check")
     run(devops_demo, "make", "format")
 
-    # uv.lock is made by the first `make setup`; committing it is the user's first step.
-    assert run(devops_demo, "git", "status", "--porcelain") == "?? uv.lock\n"
+    # mlhier committed uv.lock: setup, checks and formatting leave the work tree clean.
+    assert run(devops_demo, "git", "status", "--porcelain") == ""
 
 
 def test_devops_pre_commit_passes_offline(devops_demo: Path) -> None:
@@ -87,7 +88,7 @@ def test_data_make_check_passes(data_demo: Path) -> None:
     run(data_demo, "make", "check")
     run(data_demo, "make", "format")
 
-    assert run(data_demo, "git", "status", "--porcelain") == "?? uv.lock\n"
+    assert run(data_demo, "git", "status", "--porcelain") == ""
 
 
 def test_data_ingest_lands_partitioned_parquet_in_every_zone(data_demo: Path) -> None:

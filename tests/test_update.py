@@ -64,7 +64,7 @@ def answers(project: Path, layer: str) -> dict[str, object]:
 def test_devops_update_brings_the_change_and_keeps_the_user_edit(tmp_path: Path) -> None:
     repo = template_repo(tmp_path / "template")
     project = tmp_path / "demo"
-    new_project(project, defaults=True, source=user_source(str(repo), "v1"))
+    new_project(project, defaults=True, source=user_source(str(repo), "v1"), lock=False)
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\n## Team notes\n\nOur runbook lives here.\n")
     git(project, "commit", "-qam", "Document our runbook")
@@ -91,7 +91,9 @@ def test_devops_update_brings_the_change_and_keeps_the_user_edit(tmp_path: Path)
 def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: Path) -> None:
     repo = template_repo(tmp_path / "template")
     project = tmp_path / "demo"
-    new_project(project, up_to="data", defaults=True, source=user_source(str(repo), "v1"))
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(repo), "v1"), lock=False
+    )
     data_files = set(git(project, "ls-files").splitlines()) - _devops_files(tmp_path, repo)
     data_doc = repo / "templates/data/project/docs/data-lake.md"
     editorconfig = repo / "templates/devops/project/.editorconfig"
@@ -119,7 +121,7 @@ def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: 
 
 def _devops_files(tmp_path: Path, repo: Path) -> set[str]:
     devops_only = tmp_path / "devops-only"
-    new_project(devops_only, defaults=True, source=user_source(str(repo), "v1"))
+    new_project(devops_only, defaults=True, source=user_source(str(repo), "v1"), lock=False)
     return set(git(devops_only, "ls-files").splitlines())
 
 
@@ -133,6 +135,7 @@ def test_a_project_from_a_plain_copy_updates_from_the_recorded_source(tmp_path: 
         up_to="data",
         defaults=True,
         source=TemplateSource(str(plain_copy), record=(str(upstream), "v1")),
+        lock=False,
     )
     for layer in ("devops", "data"):
         assert answers(project, layer)["_src_path"] == str(upstream)

@@ -49,7 +49,7 @@ def test_a_project_from_the_wheel_records_the_upstream_repository(
     script = "import mlhier, sys; from mlhier.cli import main; print(mlhier.__file__); main()"
 
     done = subprocess.run(
-        [sys.executable, "-c", script, "new", str(tmp_path / "demo"), "--defaults"],
+        [sys.executable, "-c", script, "new", str(tmp_path / "demo"), "--defaults", "--no-lock"],
         env=env,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlhier import _git
+from mlhier import _git, _uv
 from mlhier._render import read_answers, render_layer, update_layer
 from mlhier._source import TemplateSource, bundled_source
 from mlhier.errors import InvalidInputError, UpdateConflictError
@@ -50,6 +50,13 @@ def _author(project: Path) -> tuple[str, str] | None:
     return (str(name), str(email)) if name and email else None
 
 
+def _lock(project: Path, progress: Progress) -> None:
+    progress("locking the dependencies (uv lock)")
+    warning = _uv.lock(project)
+    if warning:
+        progress(f"warning: {warning}")
+
+
 def _apply(
     project: Path,
     layer: Layer,
@@ -77,9 +84,10 @@ def new_project(
     data: Mapping[str, Any] | None = None,
     defaults: bool = False,
     source: TemplateSource | None = None,
+    lock: bool = True,
     progress: Progress = _quiet,
 ) -> tuple[Layer, ...]:
-    """Render the ladder up to ``up_to`` into the new folder ``path``, then commit it.
+    """Render the ladder up to ``up_to`` into the new folder ``path``, lock, then commit it.
 
     Everything is rendered in a hidden sibling folder first and moved into place at the end,
     so a failure at any step leaves nothing at ``path``.
@@ -97,6 +105,8 @@ def new_project(
         for layer in layers:
             progress(f"rendering the {layer.name} layer")
             _apply(staging, layer, source, data or {}, defaults, user_defaults)
+        if lock:
+            _lock(staging, progress)
         progress("committing")
         _git.init_repo(staging)
         names = ", ".join(layer.name for layer in layers)
@@ -118,6 +128,7 @@ def add_layer(
     data: Mapping[str, Any] | None = None,
     defaults: bool = False,
     source: TemplateSource | None = None,
+    lock: bool = True,
     progress: Progress = _quiet,
 ) -> Layer:
     """Apply the layer ``name`` to a generated project whose work tree is clean, then commit."""
@@ -143,6 +154,8 @@ def add_layer(
     except BaseException:
         _git.discard_untracked(project)
         raise
+    if lock:  # a layer may add a workspace member: the lock must include it
+        _lock(project, progress)
     progress("committing")
     _git.commit_all(
         project, f"Add the {layer.name} layer with mlhier {_version()}", _author(project)

@@ -44,6 +44,9 @@ VcsRefOption = Annotated[
     str | None, typer.Option("--vcs-ref", help="Git tag or commit of --template to render.")
 ]
 PathOption = Annotated[Path, typer.Option("--path", help="The generated project.")]
+LockOption = Annotated[
+    bool, typer.Option("--lock/--no-lock", help="Run `uv lock` and commit uv.lock (needs PyPI).")
+]
 
 
 def _say(line: str) -> None:
@@ -118,8 +121,9 @@ def new(
     data_file: DataFileOption = None,
     template: TemplateOption = None,
     vcs_ref: VcsRefOption = None,
+    lock: LockOption = True,
 ) -> None:
-    """Generate a new project: render the layers bottom-up, git init and commit."""
+    """Generate a new project: render the layers bottom-up, lock, git init and commit."""
     with _reporting_errors():
         _require_terminal(defaults)
         layers = api.new_project(
@@ -128,6 +132,7 @@ def new(
             data=_answers(data, data_file),
             defaults=defaults,
             source=_source(template, vcs_ref),
+            lock=lock,
             progress=_say,
         )
         _say(f"created {path} with layers {', '.join(layer.name for layer in layers)}")
@@ -143,8 +148,9 @@ def add(
     data_file: DataFileOption = None,
     template: TemplateOption = None,
     vcs_ref: VcsRefOption = None,
+    lock: LockOption = True,
 ) -> None:
-    """Apply the next layer to a generated project and commit it."""
+    """Apply the next layer to a generated project, re-lock and commit it."""
     with _reporting_errors():
         _require_terminal(defaults)
         added = api.add_layer(
@@ -153,6 +159,7 @@ def add(
             data=_answers(data, data_file),
             defaults=defaults,
             source=_source(template, vcs_ref),
+            lock=lock,
             progress=_say,
         )
         _say(f"added the {added.name} layer")
