@@ -16,12 +16,14 @@ Cases:
 - ``help``: ``mlhier --help``;
 - ``typer-import``: ``python -c "import typer"``, typer's own import cost, the floor for ``help``;
 - ``typer-hello-help``: ``--help`` of a one-command typer app, typer's cost including help output;
-- ``new``: ``mlhier new <tmp>/demo --defaults`` (the devops layer, then git init and commit);
+- ``new``: ``mlhier new --defaults --no-lock <tmp>/demo`` (the devops layer, then git init and
+  commit; ``--no-lock`` only where this mlhier has it, since copier locks nothing);
 - ``copier``: plain ``copier copy --vcs-ref HEAD`` of this checkout, same layer: the baseline for
   ``new`` (both clone the repository at HEAD, as an editable install of mlhier does);
 - ``new-plain`` and ``copier-plain``: the same two from a copy of the templates outside git, which
   is how the wheel renders (no clone); ``copier-plain-git`` adds the ``git init`` and commit that
   ``mlhier new`` also does;
+- ``new-lock``: ``mlhier new --defaults`` as it runs by default, with ``uv lock`` (needs PyPI);
 - ``cookiecutter``: ``cookiecutter --no-input`` of a template with the same file tree as
   ``templates/devops/project``, built by this script: it substitutes the project and package
   names and leaves the rest of each file as text.
@@ -315,6 +317,22 @@ def build_typer_hello(into: Path) -> Path:
     return script
 
 
+def _has_option(executable: str, command: str, option: str) -> bool:
+    """Whether ``executable command --help`` lists ``option`` (plain help, no rich boxes)."""
+    try:
+        done = subprocess.run(
+            [executable, command, "--help"],
+            env={**os.environ, "TYPER_USE_RICH": "0", "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return option in done.stdout
+
+
 def _missing(name: str) -> str:
     return f"{name} not found beside {sys.executable} or on PATH"
 
@@ -340,6 +358,10 @@ def cases(scratch: Path) -> list[Case]:
         except (RunFailedError, OSError) as error:
             cookie_skip = f"could not build its template: {error}"
     mlhier_argv = mlhier or "mlhier"
+    # Compare like with like: copier does not lock dependencies, so time `new` without it too
+    # (when this mlhier has the option) and the default `uv lock` run on its own.
+    no_lock = ["--no-lock"] if mlhier and _has_option(mlhier, "new", "--no-lock") else []
+    new_argv = [mlhier_argv, "new", "--defaults", *no_lock]
     copier_copy = [
         copier or "copier",
         "copy",
@@ -365,8 +387,8 @@ def cases(scratch: Path) -> list[Case]:
         ),
         Case(
             "new",
-            "mlhier new --defaults (devops)",
-            lambda tmp: [mlhier_argv, "new", str(tmp / PROJECT), "--defaults"],
+            f"mlhier new --defaults {' '.join(no_lock)}".rstrip(),
+            lambda tmp: [*new_argv, str(tmp / PROJECT)],
             output=PROJECT,
             skip=None if mlhier else _missing("mlhier"),
         ),
@@ -380,14 +402,7 @@ def cases(scratch: Path) -> list[Case]:
         Case(
             "new-plain",
             "mlhier new --template <plain copy>",
-            lambda tmp: [
-                mlhier_argv,
-                "new",
-                str(tmp / PROJECT),
-                "--defaults",
-                "--template",
-                str(plain),
-            ],
+            lambda tmp: [*new_argv, "--template", str(plain), str(tmp / PROJECT)],
             output=PROJECT,
             skip=plain_skip or (None if mlhier else _missing("mlhier")),
         ),
@@ -411,6 +426,15 @@ def cases(scratch: Path) -> list[Case]:
             ],
             output=PROJECT,
             skip=plain_skip or (None if copier else _missing("copier")),
+        ),
+        Case(
+            "new-lock",
+            "mlhier new --defaults (with uv lock)",
+            lambda tmp: [mlhier_argv, "new", "--defaults", str(tmp / PROJECT)],
+            output=PROJECT,
+            skip=(None if no_lock else "this mlhier has no --no-lock: `new` is this case")
+            if mlhier
+            else _missing("mlhier"),
         ),
         Case(
             "cookiecutter",
