@@ -95,7 +95,7 @@ def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: 
         project, up_to="data", defaults=True, source=user_source(str(repo), "v1"), lock=False
     )
     data_files = set(git(project, "ls-files").splitlines()) - _devops_files(tmp_path, repo)
-    data_doc = repo / "templates/data/project/docs/data-lake.md"
+    data_doc = repo / "templates/data/project/docs/data-lake.md.jinja"
     editorconfig = repo / "templates/devops/project/.editorconfig"
     release_v2(
         repo,
