@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
@@ -83,6 +81,8 @@ def update_layer(project: Path, layer: Layer, *, vcs_ref: str | None) -> None:
 
 def read_answers(project: Path, layer: Layer) -> dict[str, Any]:
     """The answers ``layer`` recorded in ``project``, without copier's private ``_`` keys."""
+    import yaml
+
     path = project / layer.answers_file
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -95,6 +95,8 @@ def read_answers(project: Path, layer: Layer) -> dict[str, Any]:
 
 def _record_source(answers_file: Path, src_path: str, commit: str) -> None:
     """Point ``_src_path``/``_commit`` at the upstream repository, keeping the file's comments."""
+    import yaml
+
     lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
     header = [line for line in lines if line.startswith("#")]
     body = [line for line in lines if not line.startswith(("#", "_src_path:", "_commit:"))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 __all__ = ["UPSTREAM_URL", "TemplateSource", "bundled_source", "user_source"]
@@ -36,6 +35,8 @@ def _template_ref(version: str) -> str:
 
 def bundled_source(version: str) -> TemplateSource:
     """The templates shipped with this mlhier: inside the wheel, or the checkout in development."""
+    from importlib import resources
+
     packaged = resources.files("mlhier") / "_template"
     # An editable install has no copy: the repository root holds copier.yml and templates/.
     path = Path(str(packaged)) if packaged.is_dir() else Path(__file__).resolve().parents[2]

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from mlhier import __version__, api
+from mlhier import api
 from mlhier._source import TemplateSource, user_source
 from mlhier.errors import InvalidInputError, MlhierError
 from mlhier.layers import LADDER, layer_below
@@ -21,6 +20,8 @@ app = typer.Typer(
     help="Build an ML repository up the hierarchy of needs: devops, data, platform, mlops.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's markdown rendering would double the start-up time of --help.
+    rich_markup_mode=None,
 )
 
 DataOption = Annotated[
@@ -69,6 +70,8 @@ def _reporting_errors() -> Iterator[None]:
 def _answers(pairs: list[str] | None, data_file: Path | None) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     if data_file is not None:
+        import yaml
+
         loaded = yaml.safe_load(data_file.read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise InvalidInputError(f"--data-file {data_file} must hold a mapping of answers")
@@ -96,6 +99,8 @@ def _require_terminal(defaults: bool) -> None:
 
 def _version_callback(value: bool) -> None:
     if value:
+        from mlhier import __version__
+
         typer.echo(f"mlhier {__version__}")
         raise typer.Exit
 
@@ -123,7 +128,10 @@ def new(
     vcs_ref: VcsRefOption = None,
     lock: LockOption = True,
 ) -> None:
-    """Generate a new project: render the layers bottom-up, lock, git init and commit."""
+    """Generate a new project.
+
+    Renders the layers bottom-up into PATH, locks the dependencies, runs git init and commits.
+    """
     with _reporting_errors():
         _require_terminal(defaults)
         layers = api.new_project(
@@ -150,7 +158,10 @@ def add(
     vcs_ref: VcsRefOption = None,
     lock: LockOption = True,
 ) -> None:
-    """Apply the next layer to a generated project, re-lock and commit it."""
+    """Apply the next layer.
+
+    Renders LAYER into the generated project at --path, re-locks and commits.
+    """
     with _reporting_errors():
         _require_terminal(defaults)
         added = api.add_layer(
@@ -172,7 +183,11 @@ def update(
         str | None, typer.Option("--vcs-ref", help="Template tag to update to (default: newest).")
     ] = None,
 ) -> None:
-    """Update every applied layer bottom-up with `copier update`, one commit per layer."""
+    """Update every layer.
+
+    Runs `copier update` for each applied layer bottom-up, one commit per layer; stops with
+    exit status 3 at the first conflict.
+    """
     with _reporting_errors():
         layers = api.update_project(path, vcs_ref=vcs_ref, progress=_say)
         _say(f"updated {', '.join(layer.name for layer in layers)}")
@@ -180,7 +195,10 @@ def update(
 
 @app.command()
 def layers() -> None:
-    """Show the ladder: each layer's need, what it adds and what it requires."""
+    """Show the ladder of layers.
+
+    Each layer's need, what it adds and what it requires.
+    """
     for layer in LADDER:
         below = layer_below(layer)
         status = "" if layer.shipped else "  (planned)"
