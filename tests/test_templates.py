@@ -25,10 +25,10 @@ def tree(project: Path) -> list[str]:
     )
 
 
-def assert_tree_matches_snapshot(project: Path, name: str) -> None:
+def assert_matches_snapshot(paths: list[str], name: str) -> None:
     """Compare with tests/snapshots/<name>.txt; MLHIER_UPDATE_SNAPSHOTS=1 rewrites it."""
     snapshot = SNAPSHOTS / f"{name}.txt"
-    actual = "\n".join(tree(project)) + "\n"
+    actual = "\n".join(paths) + "\n"
     if os.environ.get("MLHIER_UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(actual, encoding="utf-8")
     assert actual == snapshot.read_text(encoding="utf-8"), (
@@ -69,7 +69,7 @@ def data_copie(copie: Any, devops_project: Path) -> Any:
 
 
 def test_devops_tree_is_exact_and_fully_rendered(devops_project: Path) -> None:
-    assert_tree_matches_snapshot(devops_project, "devops")
+    assert_matches_snapshot(tree(devops_project), "devops")
     assert_no_leftover_jinja(devops_project)
     answers = (devops_project / ".copier-answers.devops.yml").read_text()
     assert "project_name: demo\n" in answers
@@ -81,17 +81,9 @@ def test_data_tree_adds_only_its_own_files(data_copie: Any, devops_project: Path
 
     assert_no_leftover_jinja(project)
     added = sorted(set(tree(project)) - set(tree(devops_project)))
-    assert_tree_matches_snapshot_list(added, "data")
+    assert_matches_snapshot(added, "data")
     for relative in tree(devops_project):  # the data layer never rewrites a devops file
         assert (project / relative).read_bytes() == (devops_project / relative).read_bytes()
-
-
-def assert_tree_matches_snapshot_list(paths: list[str], name: str) -> None:
-    snapshot = SNAPSHOTS / f"{name}.txt"
-    actual = "\n".join(paths) + "\n"
-    if os.environ.get("MLHIER_UPDATE_SNAPSHOTS") == "1":
-        snapshot.write_text(actual, encoding="utf-8")
-    assert actual == snapshot.read_text(encoding="utf-8")
 
 
 def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
