@@ -184,5 +184,6 @@ def update_project(
                 "resolve the markers, commit, then run `mlhier update` again"
             )
         if _git.has_changes(project):
-            _git.commit_all(project, f"Update the {layer.name} layer with mlhier {_version()}")
+            message = f"Update the {layer.name} layer with mlhier {_version()}"
+            _git.commit_all(project, message, _author(project))
     return layers
