@@ -109,6 +109,25 @@ def test_a_failure_in_a_higher_layer_leaves_nothing(
     assert list(parent.iterdir()) == []
 
 
+def test_an_os_error_is_one_clear_line(
+    runner: CliRunner,
+    make_template: TemplateFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    template = make_template()
+
+    def unwritable(**_: object) -> str:
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr("mlhier.api.tempfile.mkdtemp", unwritable)
+    code, output = new(runner, template, tmp_path / "p")
+
+    assert code == 1
+    assert output == f"error: [Errno 13] Permission denied: '{tmp_path}'\n"
+    assert not (tmp_path / "p").exists()
+
+
 def test_new_into_an_existing_empty_folder(
     runner: CliRunner, make_template: TemplateFactory, tmp_path: Path
 ) -> None:

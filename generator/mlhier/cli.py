@@ -62,6 +62,9 @@ def _reporting_errors() -> Iterator[None]:
     except MlhierError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(error.exit_code) from error
+    except OSError as error:  # an unwritable folder, a full disk: the system's own words
+        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from error
     except KeyboardInterrupt:
         typer.secho("interrupted: nothing was kept", err=True, fg=typer.colors.RED)
         raise typer.Exit(130) from None
