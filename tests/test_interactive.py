@@ -1,0 +1,42 @@
+"""`mlhier new` asks copier's questions on a terminal, driven here through a pseudo-terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+
+from conftest import TemplateFactory
+
+pytestmark = pytest.mark.usefixtures("isolated_git")
+
+CLEAR_LINE = "\x15"  # prompts come pre-filled with the default; Ctrl-U clears it
+
+
+def test_new_prompts_with_the_folder_name_as_default(
+    make_template: TemplateFactory, tmp_path: Path
+) -> None:
+    project = tmp_path / "churn-model"
+    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--template", str(make_template())]
+    child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
+
+    child.expect("project_name")
+    child.sendline("")  # keep the default: the folder's name
+    child.expect("author_name")
+    child.send(CLEAR_LINE)
+    child.sendline("Jane Doe")
+    child.expect("author_email")
+    child.send(CLEAR_LINE)
+    child.sendline("jane@example.com")
+    child.expect("created")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+    answers = yaml.safe_load((project / ".copier-answers.devops.yml").read_text())
+    assert answers["project_name"] == "churn-model"
+    assert answers["author_name"] == "Jane Doe"
+    assert answers["author_email"] == "jane@example.com"
