@@ -133,3 +133,15 @@ def test_data_workflow_passes_zizmor_and_the_workflow_schema(data_demo: Path) ->
     )
 
     assert "No findings to report" in report
+
+
+def test_add_data_to_a_devops_project_relocks_and_commits(tmp_path: Path) -> None:
+    run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
+    project = tmp_path / "demo"
+
+    run(project, sys.executable, "-m", "mlhier", "add", "data", "--defaults")
+
+    assert run(project, "git", "status", "--porcelain") == ""
+    assert run(project, "git", "log", "-1", "--format=%s").startswith("Add the data layer")
+    assert 'name = "demo-data"' in (project / "uv.lock").read_text()
+    run(project, "uv", "sync", "--locked", "--all-packages")
