@@ -9,9 +9,9 @@ from pathlib import Path
 from mlhier.errors import GenerationError, InvalidInputError
 
 __all__ = [
+    "changed_paths",
     "commit_all",
     "discard_untracked",
-    "has_changes",
     "init_repo",
     "is_repo",
     "require_clean",
@@ -68,18 +68,17 @@ def commit_all(path: Path, message: str, author: tuple[str, str] | None = None) 
     _git(path, "commit", "--quiet", "--no-verify", "--message", message, env=env)
 
 
-def has_changes(path: Path) -> bool:
-    """Whether the work tree differs from the last commit (untracked files included)."""
-    return bool(_git(path, "status", "--porcelain").strip())
+def changed_paths(path: Path) -> list[str]:
+    """Paths that differ from the last commit, untracked files included."""
+    return [line[3:] for line in _git(path, "status", "--porcelain").splitlines()]
 
 
 def require_clean(path: Path) -> None:
     """Refuse to touch a work tree holding uncommitted changes: they could be lost."""
-    status = _git(path, "status", "--porcelain")
-    if status.strip():
-        changed = ", ".join(line[3:] for line in status.splitlines()[:5])
+    changed = changed_paths(path)
+    if changed:
         raise InvalidInputError(
-            f"{path} has uncommitted changes ({changed}): commit or stash them first"
+            f"{path} has uncommitted changes ({', '.join(changed[:5])}): commit or stash them first"
         )
 
 

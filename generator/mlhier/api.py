@@ -173,8 +173,8 @@ def update_project(
         raise InvalidInputError(f"{project} holds no .copier-answers.<layer>.yml: not generated")
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
+    _git.require_clean(project)  # copier refuses a dirty tree; each layer below ends committed
     for layer in layers:
-        _git.require_clean(project)
         progress(f"updating the {layer.name} layer")
         update_layer(project, layer, vcs_ref=vcs_ref)
         conflicts = _git.unmerged_paths(project)
@@ -183,7 +183,7 @@ def update_project(
                 f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}: "
                 "resolve the markers, commit, then run `mlhier update` again"
             )
-        if _git.has_changes(project):
+        if _git.changed_paths(project):
             message = f"Update the {layer.name} layer with mlhier {_version()}"
             _git.commit_all(project, message, _author(project))
     return layers
