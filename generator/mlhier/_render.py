@@ -27,9 +27,8 @@ def _copier_errors() -> Iterator[None]:
         warnings.filterwarnings("ignore", message="File not found; returning empty dict.*")
         try:
             yield
-        except ValueError as error:  # copier reports a failed validator as ValueError
-            raise InvalidInputError(str(error)) from error
-        except UserMessageError as error:
+        # copier reports a failed validator as ValueError, a bad request as UserMessageError
+        except (ValueError, UserMessageError) as error:
             raise InvalidInputError(str(error)) from error
         except CopierError as error:
             raise GenerationError(f"copier failed: {error}") from error
