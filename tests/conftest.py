@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,13 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def answers(project: Path, layer: str) -> dict[str, object]:
+    """Everything ``layer``'s answers file records in ``project``, copier's ``_`` keys included."""
+    loaded = yaml.safe_load((project / f".copier-answers.{layer}.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> None:

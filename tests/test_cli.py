@@ -7,10 +7,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from conftest import TemplateFactory, git
+from conftest import TemplateFactory, answers, git
 from mlhier import __version__
 from mlhier.cli import app
 
@@ -21,12 +20,6 @@ def new(runner: CliRunner, template: Path, path: Path, *extra: str) -> tuple[int
     args = ["new", str(path), "--defaults", "--template", str(template), *extra]
     result = runner.invoke(app, args)
     return result.exit_code, result.output
-
-
-def answers(project: Path, layer: str) -> dict[str, object]:
-    loaded = yaml.safe_load((project / f".copier-answers.{layer}.yml").read_text())
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def test_new_renders_commits_and_records_an_updatable_source(

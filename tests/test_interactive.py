@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
-import yaml
 
-from conftest import TemplateFactory
+from conftest import TemplateFactory, answers
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 
@@ -36,7 +35,7 @@ def test_new_prompts_with_the_folder_name_as_default(
     child.close()
 
     assert child.exitstatus == 0
-    answers = yaml.safe_load((project / ".copier-answers.devops.yml").read_text())
-    assert answers["project_name"] == "churn-model"
-    assert answers["author_name"] == "Jane Doe"
-    assert answers["author_email"] == "jane@example.com"
+    recorded = answers(project, "devops")
+    assert recorded["project_name"] == "churn-model"
+    assert recorded["author_name"] == "Jane Doe"
+    assert recorded["author_email"] == "jane@example.com"

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import commit_and_tag, copy_real_template, git, write_tree
+from conftest import answers, commit_and_tag, copy_real_template, git, write_tree
 from mlhier import TemplateSource, new_project, user_source
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -53,12 +52,6 @@ def copier_update(project: Path, layer: str) -> None:
 
 def changed_paths(project: Path) -> set[str]:
     return {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
-
-
-def answers(project: Path, layer: str) -> dict[str, object]:
-    loaded = yaml.safe_load((project / f".copier-answers.{layer}.yml").read_text())
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def test_devops_update_brings_the_change_and_keeps_the_user_edit(tmp_path: Path) -> None:

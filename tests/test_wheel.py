@@ -9,9 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, answers
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 
@@ -57,8 +56,8 @@ def test_a_project_from_the_wheel_records_the_upstream_repository(
     )
 
     assert done.stdout.startswith(str(unpacked))  # the wheel's code and templates, not the checkout
-    answers = yaml.safe_load((tmp_path / "demo/.copier-answers.devops.yml").read_text())
-    assert answers["_src_path"] == "https://github.com/mlhier/mlhier.git"
+    recorded = answers(tmp_path / "demo", "devops")
+    assert recorded["_src_path"] == "https://github.com/mlhier/mlhier.git"
     version = wheel.name.split("-")[1]
     local = version.partition("+g")[2].partition(".")[0]
-    assert answers["_commit"] == (local or f"v{version}")
+    assert recorded["_commit"] == (local or f"v{version}")
