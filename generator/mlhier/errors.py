@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "EXIT_CODES",
     "GenerationError",
     "InvalidInputError",
     "MlhierError",
@@ -32,3 +33,13 @@ class UpdateConflictError(MlhierError):
     """An update merged the template's change with a user's edit and left conflicts to resolve."""
 
     exit_code = 3
+
+
+# Every exit status mlhier uses and what it means: the CLI and the docs both read this table.
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "done"),
+    (MlhierError.exit_code, "failed: rendering, git or the template itself"),
+    (InvalidInputError.exit_code, "refused: bad answer, option, path or order; nothing written"),
+    (UpdateConflictError.exit_code, "an update left conflicts: resolve the markers and commit"),
+    (130, "interrupted (Ctrl-C): nothing written"),
+)
