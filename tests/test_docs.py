@@ -135,3 +135,12 @@ def test_an_unknown_marker_stops_the_build(tmp_path: Path) -> None:
     done = build(root / "mkdocs.yml", tmp_path / "site")
     assert done.returncode != 0
     assert "unknown docs marker: mlhier:exit-code" in done.stderr
+
+
+def test_a_performance_page_joins_the_nav_when_present(tmp_path: Path) -> None:
+    root = copy_of_the_docs(tmp_path)
+    (root / "docs" / "performance.md").write_text("# Performance\n\nWhere the time goes.\n")
+    done = build(root / "mkdocs.yml", tmp_path / "site")
+    assert done.returncode == 0, done.stderr  # strict: a page outside the nav would fail
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="performance/"' in home
