@@ -138,7 +138,14 @@ def _questions(layer: str) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise PluginError(f"no questions for layer {layer!r}: {path} is missing")
     loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {name: spec for name, spec in loaded.items() if isinstance(spec, dict)}
+    # Settings (`_name`) and values computed with `when: false` are nothing a user answers.
+    return {
+        name: spec
+        for name, spec in loaded.items()
+        if isinstance(spec, dict)
+        and not name.startswith("_")
+        and str(spec.get("when", True)).strip().lower() != "false"
+    }
 
 
 def _default(spec: dict[str, Any]) -> str:
