@@ -133,27 +133,59 @@ def ladder() -> str:
 # --- one layer --------------------------------------------------------------------------------
 
 
-def _questions(layer: str) -> dict[str, dict[str, Any]]:
+def _declared(layer: str) -> dict[str, dict[str, Any]]:
+    """Every value the layer's questions.yml declares, in order, copier settings left out."""
     path = REPO_ROOT / "templates" / layer / "questions.yml"
     if not path.is_file():
         raise PluginError(f"no questions for layer {layer!r}: {path} is missing")
     loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    # Settings (`_name`) and values computed with `when: false` are nothing a user answers.
     return {
         name: spec
         for name, spec in loaded.items()
-        if isinstance(spec, dict)
-        and not name.startswith("_")
-        and str(spec.get("when", True)).strip().lower() != "false"
+        if isinstance(spec, dict) and not name.startswith("_")
     }
 
 
-def _default(spec: dict[str, Any]) -> str:
-    default = _code(spec["default"]) if "default" in spec else "none"
+def _is_asked(spec: dict[str, Any]) -> bool:
+    """Values computed with ``when: false`` are nothing a user answers."""
+    return str(spec.get("when", True)).strip().lower() != "false"
+
+
+def _example_answers(layer: str) -> dict[str, Any]:
+    """Each value's default as ``mlhier new --defaults`` would compute it, layer after layer.
+
+    Defaults are Jinja over earlier answers (and macros of templates/rules.jinja): rendered here
+    with copier's own filters, so the table shows ``my_ml_project``, not the expression.
+    """
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(  # noqa: S701 - renders plain-text defaults, never HTML
+        loader=FileSystemLoader(REPO_ROOT),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+    )
+    below: dict[str, dict[str, Any]] = {}
+    for rung in LADDER:
+        answers: dict[str, Any] = {}
+        context = {"layer": rung.name, "_external_data": below, "_copier_conf": {"data": {}}}
+        for name, spec in _declared(rung.name).items():
+            default = spec.get("default")
+            if isinstance(default, str) and ("{{" in default or "{%" in default):
+                default = env.from_string(default).render({**context, **answers}).strip()
+            answers[name] = default
+        if rung.name == layer:
+            return answers
+        below[rung.name] = answers
+    raise PluginError(f"no layer {layer!r} on the ladder")
+
+
+def _default(spec: dict[str, Any], example: object) -> str:
+    default = spec.get("default")
+    computed = isinstance(default, str) and ("{{" in default or "{%" in default)
+    shown = _code(example) + (" (computed)" if computed else "") if default is not None else "none"
     choices = spec.get("choices")
     if not choices:
-        return default
-    return f"{default}, one of " + ", ".join(_code(choice) for choice in choices)
+        return shown
+    return f"{shown}, one of " + ", ".join(_code(choice) for choice in choices)
 
 
 def questions(layer: str) -> str:
@@ -164,12 +196,15 @@ def questions(layer: str) -> str:
     """
     asked: list[tuple[str, ...]] = []
     upstream: list[tuple[str, ...]] = []
-    for name, spec in _questions(layer).items():
+    examples = _example_answers(layer)
+    for name, spec in _declared(layer).items():
         help_text = _cell(spec.get("help", ""))
+        if not _is_asked(spec):
+            continue
         if name.endswith(f"_{layer}"):  # its default only reads the answers file below
             upstream.append((_code(name), help_text))
         else:
-            asked.append((_code(name), _default(spec), help_text))
+            asked.append((_code(name), _default(spec, examples[name]), help_text))
     text = _table(("question", "default", "what it is for, and its rule"), asked)
     if upstream:
         text += (

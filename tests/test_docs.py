@@ -63,7 +63,7 @@ def cli_help(*command: str, columns: int = 120) -> str:
 
 def listed_commands() -> list[str]:
     """The commands that `mlhier --help` lists, read from its output, not from the code."""
-    section = cli_help().split("Commands:", 1)[1]
+    section = cli_help().split("Commands:\n", 1)[1].split("\n\n", 1)[0]  # up to an epilog
     return [line.split()[0] for line in section.splitlines() if line.startswith("  ")]
 
 
@@ -111,9 +111,16 @@ def test_each_layer_page_lists_its_questions_and_tree(site: Path, layer: str) ->
             continue  # copier settings and computed values: nothing to answer
         assert f"{name} " in text
         assert normalised(str(spec.get("help", ""))) in text, name
+    assert "{{" not in text  # computed defaults are shown as the value they compute
+    assert "{%" not in text
     snapshot = (REPO_ROOT / "tests" / "snapshots" / f"{layer}.txt").read_text().splitlines()
     for path in snapshot:
         assert Path(path).name in text, path
+
+
+def test_computed_defaults_show_their_value(site: Path) -> None:
+    assert "package_name my_ml_project (computed)" in page_text(site, "layers/devops")
+    assert "org_name my-org (computed)" in page_text(site, "layers/data")
 
 
 def test_the_home_page_shows_the_ladder(site: Path) -> None:
