@@ -121,7 +121,10 @@ def exit_codes() -> str:
 
 
 def ladder() -> str:
-    """The ladder of ``mlhier.layers.LADDER``; shipped layers link to their page (from docs/)."""
+    """The ladder of ``mlhier.layers.LADDER``; shipped layers link to their page.
+
+    The links are relative to the docs root: the marker belongs on a page there.
+    """
     rows = []
     for number, layer in enumerate(LADDER, start=1):
         name = _code(layer.name)
@@ -181,7 +184,7 @@ def _example_answers(layer: str) -> dict[str, Any]:
 def _default(spec: dict[str, Any], example: object) -> str:
     default = spec.get("default")
     computed = isinstance(default, str) and ("{{" in default or "{%" in default)
-    shown = _code(example) + (" (computed)" if computed else "") if default is not None else "none"
+    shown = "none" if default is None else _code(example) + (" (computed)" if computed else "")
     choices = spec.get("choices")
     if not choices:
         return shown
@@ -198,9 +201,9 @@ def questions(layer: str) -> str:
     upstream: list[tuple[str, ...]] = []
     examples = _example_answers(layer)
     for name, spec in _declared(layer).items():
-        help_text = _cell(spec.get("help", ""))
         if not _is_asked(spec):
             continue
+        help_text = _cell(spec.get("help", ""))
         if name.endswith(f"_{layer}"):  # its default only reads the answers file below
             upstream.append((_code(name), help_text))
         else:
@@ -257,11 +260,19 @@ def render_marker(name: str, arg: str | None, docs_dir: Path) -> str:
     raise PluginError(f"unknown docs marker: mlhier:{name} {arg or ''}".rstrip())
 
 
+def _nav_pages(nav: object) -> Iterator[str]:
+    if isinstance(nav, str):
+        yield nav
+    elif isinstance(nav, list | dict):
+        for entry in nav.values() if isinstance(nav, dict) else nav:
+            yield from _nav_pages(entry)
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Put the optional pages that exist into the nav."""
+    """Put the optional pages that exist, and are not in the nav yet, into their section."""
     docs_dir = Path(config.docs_dir)
     for section, title, page in OPTIONAL_NAV_PAGES:
-        if not (docs_dir / page).is_file():
+        if not (docs_dir / page).is_file() or page in _nav_pages(config.nav):
             continue
         for entry in config.nav or []:
             if isinstance(entry, dict) and section in entry:

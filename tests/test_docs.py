@@ -2,7 +2,8 @@
 
 The command reference must hold exactly what `mlhier --help` and every `mlhier <command> --help`
 print, the exit-code page every code of ``EXIT_CODES``, each layer page its questions and tree.
-The build runs once for the module (about 0.7 s), as a subprocess like CI's `mkdocs build`.
+The build runs once for the module (about 0.7 s), as a subprocess like CI's `mkdocs build`;
+tests that need builds of their own (the hook's mechanics) are marked slow.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def copy_of_the_docs(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # one more build (~0.8 s): the hook's mechanics, not drift
 def test_an_unknown_marker_stops_the_build(tmp_path: Path) -> None:
     root = copy_of_the_docs(tmp_path)
     (root / "docs" / "exit-codes.md").write_text("# Codes\n\n<!-- mlhier:exit-code -->\n")
@@ -146,10 +148,15 @@ def test_an_unknown_marker_stops_the_build(tmp_path: Path) -> None:
     assert "unknown docs marker: mlhier:exit-code" in done.stderr
 
 
-def test_a_performance_page_joins_the_nav_when_present(tmp_path: Path) -> None:
+@pytest.mark.slow  # two more builds: the hook's mechanics, not drift
+@pytest.mark.parametrize("listed", [False, True], ids=["added-by-the-hook", "already-listed"])
+def test_a_performance_page_joins_the_nav_once_when_present(tmp_path: Path, listed: bool) -> None:
     root = copy_of_the_docs(tmp_path)
     (root / "docs" / "performance.md").write_text("# Performance\n\nWhere the time goes.\n")
+    if listed:
+        config = root / "mkdocs.yml"
+        config.write_text(config.read_text() + "      - Speed: performance.md\n")
     done = build(root / "mkdocs.yml", tmp_path / "site")
     assert done.returncode == 0, done.stderr  # strict: a page outside the nav would fail
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    assert 'href="performance/"' in home
+    assert home.count('href="performance/"') == 1
