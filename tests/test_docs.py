@@ -8,6 +8,7 @@ tests that need builds of their own (the hook's mechanics) are marked slow.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -50,6 +51,7 @@ def page_text(site: Path, page: str) -> str:
     return normalised(html.unescape(TAG.sub(" ", article)))  # what a reader sees
 
 
+@functools.cache
 def cli_help(*command: str, columns: int = 120) -> str:
     """What the installed `mlhier` prints, at a width other than the docs' own 80 columns."""
     done = subprocess.run(
