@@ -162,3 +162,14 @@ def test_a_performance_page_joins_the_nav_once_when_present(tmp_path: Path, list
     assert done.returncode == 0, done.stderr  # strict: a page outside the nav would fail
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert home.count('href="performance/"') == 1
+
+
+def test_mlhier_ci_builds_the_docs_strictly_with_pinned_actions() -> None:
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["docs"]["steps"]
+    runs = " ".join(step.get("run", "") for step in steps)
+    assert "'.[docs]'" in runs
+    assert "mkdocs build --strict" in runs
+    for step in steps:
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
