@@ -70,7 +70,8 @@ def commit_all(path: Path, message: str, author: tuple[str, str] | None = None) 
 
 def changed_paths(path: Path) -> list[str]:
     """Paths that differ from the last commit, untracked files included."""
-    return [line[3:] for line in _git(path, "status", "--porcelain").splitlines()]
+    output = _git(path, "status", "--porcelain", "--untracked-files=all")
+    return [line[3:] for line in output.splitlines()]
 
 
 def require_clean(path: Path) -> None:
@@ -78,7 +79,8 @@ def require_clean(path: Path) -> None:
     changed = changed_paths(path)
     if changed:
         raise InvalidInputError(
-            f"{path} has uncommitted changes ({', '.join(changed[:5])}): commit or stash them first"
+            f"{path} has uncommitted changes ({', '.join(changed[:5])})",
+            "commit or stash them first",
         )
 
 

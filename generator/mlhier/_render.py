@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,6 +14,20 @@ from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
 
 __all__ = ["read_answers", "render_layer", "update_layer"]
+
+
+_FAILED_VALIDATOR = re.compile(
+    r"Validation error for question '(?P<name>\w+)': (?P<message>.*)", re.S
+)
+
+
+def _answer_message(message: str) -> str:
+    """copier's validator failure as the validator says it, led by the question's name."""
+    failed = _FAILED_VALIDATOR.fullmatch(message.strip())
+    if failed is None:
+        return message
+    name, said = failed["name"], failed["message"].strip()
+    return said if said.startswith(name) else f"{name}: {said}"
 
 
 @contextmanager
@@ -29,7 +44,9 @@ def _copier_errors() -> Iterator[None]:
             yield
         # copier reports a failed validator as ValueError, a bad request as UserMessageError
         except (ValueError, UserMessageError) as error:
-            raise InvalidInputError(str(error)) from error
+            raise InvalidInputError(_answer_message(str(error))) from error
+        except KeyboardInterrupt:  # Ctrl-C at a prompt: CopierAnswersInterrupt is a CopierError too
+            raise
         except CopierError as error:
             raise GenerationError(f"copier failed: {error}") from error
         except TemplateError as error:
