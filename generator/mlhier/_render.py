@@ -13,7 +13,7 @@ from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
 
-__all__ = ["read_answers", "render_layer", "update_layer"]
+__all__ = ["read_answers", "recorded_source", "render_layer", "update_layer"]
 
 
 _FAILED_VALIDATOR = re.compile(
@@ -107,6 +107,21 @@ def read_answers(project: Path, layer: Layer) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise InvalidInputError(f"{path} is not a mapping of answers")
     return {key: value for key, value in loaded.items() if not str(key).startswith("_")}
+
+
+def recorded_source(project: Path, layer: Layer) -> str:
+    """The template source (``_src_path``) that ``layer``'s answers file records in ``project``."""
+    import yaml
+
+    path = project / layer.answers_file
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidInputError(f"cannot read {path}: {error}") from error
+    source = loaded.get("_src_path") if isinstance(loaded, dict) else None
+    if not isinstance(source, str):
+        raise InvalidInputError(f"{path} records no template source (_src_path)")
+    return source
 
 
 def _record_source(answers_file: Path, src_path: str, commit: str) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from mlhier import _git, _uv
 from mlhier._answers import sort_answers
-from mlhier._questions import layer_questions
-from mlhier._render import read_answers, render_layer, update_layer
+from mlhier._questions import check_template, layer_questions
+from mlhier._render import read_answers, recorded_source, render_layer, update_layer
 from mlhier._source import TemplateSource, bundled_source
 from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
 from mlhier.layers import Layer, applied_layers, get_layer, layer_below, layers_up_to
@@ -329,6 +329,9 @@ def update_project(
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
     _git.require_clean(project)  # copier refuses a dirty tree; each layer below ends committed
+    if vcs_ref is not None:
+        for layer in layers:
+            check_template(TemplateSource(recorded_source(project, layer), vcs_ref))
     for layer in layers:
         progress(f"updating the {layer.name} layer")
         update_layer(project, layer, vcs_ref=vcs_ref)
