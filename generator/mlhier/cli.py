@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from mlhier import api
@@ -111,7 +110,7 @@ def _reporting_errors() -> Iterator[None]:
         raise _fail(str(error), error.hint, error.exit_code) from error
     except OSError as error:  # an unwritable folder, a full disk: the system's own words
         raise _fail(str(error), None, 1) from error
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         typer.secho("interrupted: nothing was written", err=True, fg=typer.colors.RED)
         raise typer.Exit(INTERRUPTED) from None
 
