@@ -245,7 +245,7 @@ def add(
     layer: Annotated[
         str,
         typer.Argument(
-            metavar=f"{{{'|'.join(_ADDABLE)}}}",
+            metavar="LAYER",
             help=f"The layer to apply next: {', '.join(_ADDABLE)}.",
             show_default=False,
         ),
