@@ -102,7 +102,7 @@ def _fail(message: str, hint: str | None, code: int) -> typer.Exit:
 
 
 @contextmanager
-def _reporting_errors() -> Iterator[None]:
+def _reporting_errors(interrupted: str = "nothing was written") -> Iterator[None]:
     """A short message and a distinct exit code per error kind, never a traceback."""
     try:
         yield
@@ -111,7 +111,7 @@ def _reporting_errors() -> Iterator[None]:
     except OSError as error:  # an unwritable folder, a full disk: the system's own words
         raise _fail(str(error), None, 1) from error
     except (KeyboardInterrupt, typer.Abort):
-        typer.secho("interrupted: nothing was written", err=True, fg=typer.colors.RED)
+        typer.secho(f"interrupted: {interrupted}", err=True, fg=typer.colors.RED)
         raise typer.Exit(INTERRUPTED) from None
 
 
@@ -298,7 +298,8 @@ def update(
     Runs `copier update` for each applied layer bottom-up, one commit per layer; stops with
     exit status 3 at the first conflict.
     """
-    with _reporting_errors():
+    # Each layer's update is committed as it completes: an interrupt keeps those.
+    with _reporting_errors("layers updated so far are committed; see `git status`"):
         layers = api.update_project(path, vcs_ref=vcs_ref, progress=_say)
         _say(f"updated {', '.join(layer.name for layer in layers)}")
 
