@@ -210,6 +210,7 @@ def test_good_edge_values_are_accepted(runner: CliRunner, tmp_path: Path) -> Non
     assert {key: recorded[key] for key in edges} == edges
 
 
+@pytest.mark.slow  # copier renders the whole data layer
 def test_good_data_layer_edges_are_accepted(runner: CliRunner, devops_project: Path) -> None:
     edges = {"org_name": "a1", "zone_raw": "r2", "zone_stage": "s" * 12, "zone_curated": "gold"}
     args = ["add", "data", "--path", str(devops_project), "--defaults", "--pretend"]
