@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mlhier._source import TemplateSource
-from mlhier.errors import InvalidInputError
+from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import LADDER, Layer
 
 __all__ = ["check_template", "is_remote", "layer_questions"]
@@ -77,13 +77,23 @@ def check_template(source: TemplateSource) -> Path | None:
 def _question_names(text: str, where: str) -> tuple[str, ...]:
     import yaml
 
+    class _Loader(yaml.SafeLoader):
+        """Only the names matter: a tag copier understands (``!include``...) reads as nothing."""
+
+    _Loader.add_multi_constructor("!", lambda *_: None)
     try:
-        loaded = yaml.safe_load(text) or {}
+        # Several documents are allowed, as in copier.yml; the questions are their keys.
+        documents = list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as error:
-        raise InvalidInputError(f"{where} is not valid YAML: {error}") from error
-    if not isinstance(loaded, Mapping):
-        raise InvalidInputError(f"{where} is not a mapping of questions")
-    return tuple(str(name) for name in loaded)
+        raise GenerationError(f"the template's {where} is not valid YAML") from error
+    names: list[str] = []
+    for document in documents:
+        if document is None:
+            continue
+        if not isinstance(document, Mapping):
+            raise GenerationError(f"the template's {where} is not a mapping of questions")
+        names.extend(str(name) for name in document)
+    return tuple(names)
 
 
 def layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]] | None:
