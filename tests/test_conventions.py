@@ -105,3 +105,18 @@ def test_uv_is_found_beside_the_interpreter_before_path(
     monkeypatch.setenv("PATH", os.defpath)
 
     assert _uv.find_uv() == str(uv)
+
+
+def test_every_exit_status_is_in_the_one_table(runner: CliRunner) -> None:
+    from mlhier import errors
+
+    used = {errors.INTERRUPTED, 0}
+    used |= {
+        kind.exit_code
+        for kind in vars(errors).values()
+        if isinstance(kind, type) and issubclass(kind, errors.MlhierError)
+    }
+    table = [code for code, _ in errors.EXIT_CODES]
+
+    assert sorted(used) == table
+    assert "Exit status: 0 done; 1 failed; 2 refused" in flat(runner.invoke(app, ["-h"]).output)

@@ -14,7 +14,7 @@ import typer
 from mlhier import api
 from mlhier._answers import parse_pairs, read_data_file
 from mlhier._source import TemplateSource, user_source
-from mlhier.errors import INTERRUPTED, InvalidInputError, MlhierError
+from mlhier.errors import EXIT_CODES, INTERRUPTED, GenerationError, InvalidInputError, MlhierError
 from mlhier.layers import LADDER, layer_below
 
 WIDTH = 80  # every line mlhier prints fits a classic terminal
@@ -25,7 +25,9 @@ _ADDABLE = [layer.name for layer in LADDER if layer.shipped and layer_below(laye
 app = typer.Typer(
     name="mlhier",
     help="Build an ML repository up the hierarchy of needs: devops, data, platform, mlops.",
-    epilog="Shell completion: mlhier --install-completion (bash, zsh, fish, PowerShell).",
+    epilog="Exit status: "
+    + "; ".join(f"{code} {meaning.partition(':')[0]}" for code, meaning in EXIT_CODES)
+    + ".\n\nShell completion: mlhier --install-completion (bash, zsh, fish, PowerShell).",
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -109,7 +111,7 @@ def _reporting_errors(interrupted: str = "nothing was written") -> Iterator[None
     except MlhierError as error:
         raise _fail(str(error), error.hint, error.exit_code) from error
     except OSError as error:  # an unwritable folder, a full disk: the system's own words
-        raise _fail(str(error), None, 1) from error
+        raise _fail(str(error), None, GenerationError.exit_code) from error
     except (KeyboardInterrupt, typer.Abort):
         typer.secho(f"interrupted: {interrupted}", err=True, fg=typer.colors.RED)
         raise typer.Exit(INTERRUPTED) from None
