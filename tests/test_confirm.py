@@ -53,3 +53,21 @@ def test_ctrl_c_at_the_confirmation_of_add_restores_the_work_tree(
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(project, "rev-parse", "HEAD") == head
     assert not (project / "mk").exists()
+
+
+def test_ctrl_c_while_add_locks_restores_the_work_tree(
+    make_template: TemplateFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = user_source(str(make_template()), None)
+    project = tmp_path / "p"
+    api.new_project(project, defaults=True, source=source, lock=False)
+
+    def interrupted_lock(*_: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mlhier._uv.lock", interrupted_lock)
+    with pytest.raises(KeyboardInterrupt):
+        api.add_layer(project, "data", defaults=True, source=source)
+
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not (project / "mk").exists()

@@ -92,5 +92,6 @@ def unmerged_paths(path: Path) -> list[str]:
 
 def discard_untracked(path: Path) -> None:
     """Undo a failed render in a clean work tree: restore tracked files, drop new ones."""
+    _git(path, "reset", "--quiet")  # a commit that failed after `git add` left them staged
     _git(path, "checkout", "--quiet", "--", ".")
     _git(path, "clean", "--quiet", "--force", "-d")

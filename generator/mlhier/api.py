@@ -274,15 +274,14 @@ def apply(
         files = _render(project, plan, defaults, progress)
         if confirm is not None and not confirm(_summary(project, plan, files)):
             raise DeclinedError("declined: nothing was written")
-    except BaseException:
+        if lock:  # a layer may add a workspace member: the lock must include it
+            _lock(project, project, progress)
+        progress("committing")
+        message = f"Add the {layer.name} layer with mlhier {_version()}"
+        _git.commit_all(project, message, _author(project))
+    except BaseException:  # Ctrl-C during the lock too: the work tree goes back as it was
         _git.discard_untracked(project)
         raise
-    if lock:  # a layer may add a workspace member: the lock must include it
-        _lock(project, project, progress)
-    progress("committing")
-    _git.commit_all(
-        project, f"Add the {layer.name} layer with mlhier {_version()}", _author(project)
-    )
     return layer
 
 
