@@ -36,38 +36,23 @@ def test_declining_a_new_project_writes_nothing(
     assert DeclinedError.exit_code == 4
 
 
-def test_ctrl_c_at_the_confirmation_of_add_restores_the_work_tree(
-    make_template: TemplateFactory, tmp_path: Path
+def test_ctrl_c_during_add_restores_the_work_tree(
+    make_template: TemplateFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = user_source(str(make_template()), None)
     project = tmp_path / "p"
     api.new_project(project, defaults=True, source=source, lock=False)
     head = git(project, "rev-parse", "HEAD")
 
-    def interrupt(_: api.Summary) -> bool:
+    def interrupt(*_: object) -> bool:
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt):  # at the confirmation
         api.add_layer(project, "data", defaults=True, source=source, confirm=interrupt)
+    monkeypatch.setattr("mlhier._uv.lock", interrupt)
+    with pytest.raises(KeyboardInterrupt):  # while locking, after the confirmation
+        api.add_layer(project, "data", defaults=True, source=source, confirm=lambda _: True)
 
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(project, "rev-parse", "HEAD") == head
-    assert not (project / "mk").exists()
-
-
-def test_ctrl_c_while_add_locks_restores_the_work_tree(
-    make_template: TemplateFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = user_source(str(make_template()), None)
-    project = tmp_path / "p"
-    api.new_project(project, defaults=True, source=source, lock=False)
-
-    def interrupted_lock(*_: object) -> list[str]:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("mlhier._uv.lock", interrupted_lock)
-    with pytest.raises(KeyboardInterrupt):
-        api.add_layer(project, "data", defaults=True, source=source)
-
-    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (project / "mk").exists()
