@@ -70,9 +70,7 @@ VcsRefOption = Annotated[
     str | None,
     typer.Option("--vcs-ref", metavar="REF", help="Git tag or commit of --template to render."),
 ]
-PathOption = Annotated[
-    Path, typer.Option("--path", metavar="DIR", help="The generated project [default: .].")
-]
+PathOption = Annotated[Path, typer.Option("--path", metavar="DIR", help="The generated project.")]
 LockOption = Annotated[
     bool, typer.Option("--lock/--no-lock", help="Run `uv lock` and commit uv.lock (needs PyPI).")
 ]
