@@ -58,6 +58,7 @@ ADD = ["add", "data", "--path", "{project}", "--defaults", "--no-lock"]
 CASES: list[tuple[str, list[str], str]] = [
     # every question of the devops layer, bundled template
     ("project_name", [*NEW, "-d", "project_name=Bad Name"], "project_name"),
+    ("project_name-folder", ["new", "{tmp}/Bad_Name", "--defaults"], "project_name"),
     ("package_name-digit", [*NEW, "-d", "package_name=1demo"], "package_name"),
     ("package_name-upper", [*NEW, "-d", "package_name=Demo"], "package_name"),
     ("description-empty", [*NEW, "-d", "description="], "description"),
@@ -136,7 +137,7 @@ def _tree(root: Path) -> list[str]:
 
 # A question's own rule runs inside copier (about 0.35 s a case here): those rows run with the
 # slow tests, so the fast suite keeps its 30 s budget; every other row fails before copier runs.
-_COPIER_ROWS = 15
+_COPIER_ROWS = 16
 
 
 @pytest.mark.parametrize(

@@ -126,9 +126,20 @@ def _render(
         before = _files(root)
         # Upstream answers win: a layer must agree with the layers it stands on.
         data = {**plan.answers.get(layer.name, {}), **_upstream_answers(root, layer)}
-        render_layer(
-            root, layer, plan.source, data=data, defaults=defaults, user_defaults=user_defaults
-        )
+        try:
+            render_layer(
+                root, layer, plan.source, data=data, defaults=defaults, user_defaults=user_defaults
+            )
+        except InvalidInputError as error:
+            given = plan.answers.get(layer.name, {})
+            named = "project_name" in given or not user_defaults
+            if not named and str(error).startswith("project_name"):
+                # The user may never have typed it: the default is the folder's name.
+                hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
+                raise InvalidInputError(
+                    str(error), f"{hint}pass --data project_name=..."
+                ) from error
+            raise
         added[layer.name] = tuple(sorted(_files(root) - before))
         progress(f"rendered the {layer.name} layer: {len(added[layer.name])} files")
     return added
