@@ -138,3 +138,8 @@ def make_template(tmp_path: Path) -> TemplateFactory:
         return repo
 
     return factory
+
+
+def flat(output: str) -> str:
+    """CLI output with its 80-column wrapping undone, to search for a phrase."""
+    return " ".join(line.strip() for line in output.splitlines())
