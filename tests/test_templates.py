@@ -76,6 +76,16 @@ def test_devops_tree_is_exact_and_fully_rendered(devops_project: Path) -> None:
     assert "package_name: demo\n" in answers
 
 
+def test_devops_readme_names_only_the_layers_applied(devops_project: Path) -> None:
+    readme = (devops_project / "README.md").read_text()
+
+    assert "The `devops` layer made this repository" in readme
+    for planned in ("`data`", "`platform`", "`mlops`", "SageMaker", "data lake"):
+        assert planned not in readme
+    assert "its own page to [docs/](docs/)" in readme  # where every higher layer documents itself
+    assert "`pipx install uv`" in readme  # `make setup` needs uv
+
+
 def test_data_tree_adds_only_its_own_files(data_copie: Any, devops_project: Path) -> None:
     project = render(data_copie, {"layer": "data"})
 
