@@ -210,6 +210,7 @@ def test_trailing_newline_is_refused_for_every_question(layer: str, question: st
     assert check(layer, question, value) == ""
     message = check(layer, question, value + "\n")
     assert message.startswith(question)
+    assert "one line" in message
     assert len(message) <= MAX_MESSAGE
 
 

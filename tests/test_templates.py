@@ -107,11 +107,11 @@ def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
 # A few refusals through a real render: copier reports the rule's message, names the question and
 # writes nothing. tests/test_rules.py holds the table of every question's rule.
 BAD_DEVOPS_ANSWERS = [
-    ("project_name", "demo\n", "project_name: lowercase letters, digits, single hyphens"),
+    ("project_name", "demo\n", "project_name must be one line, without a line break"),
     ("package_name", "os", 'package_name: "os" is a standard-library module'),
     ("package_name", "pkg_", "package_name: 1-40 of a-z, 0-9, _"),
     ("aws_region", "xx-nowhere-1", "aws_region must be an AWS region code"),
-    ("aws_account_id", "123456789012\n", "aws_account_id must be an AWS account ID"),
+    ("aws_account_id", "123456789012\n", "aws_account_id must be one line, without"),
     ("github_repo", "repo.git", 'github_repo must not be "." or ".." or end in ".git"'),
 ]
 
@@ -132,7 +132,7 @@ def test_devops_refuses_bad_answers_and_writes_nothing(
 BAD_DATA_ANSWERS = [
     ("zone_stage", "raw", "zone_stage", "zone_stage must differ from the other zones (raw)"),
     ("org_name", "a" * 20, "org_name", "org_name: at most 19 characters here, bucket names stop"),
-    ("aws_region_data", "eu-west-1\n", "aws_region_data", "aws_region_data must be an AWS region"),
+    ("aws_region_data", "eu-west-1\n", "aws_region_data", "aws_region_data must be one line"),
 ]
 
 
