@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -302,8 +302,10 @@ def test_devops_and_data_accept_the_same_values(name: str) -> None:
 # Valid devops answers by construction (filtering valid ones out of random text is too slow).
 VALID_DEVOPS = st.fixed_dictionaries(
     {
-        "project_name": st.from_regex(r"[a-z][a-z0-9]{2,12}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
-        | st.from_regex(r"[a-z]{20,30}-[a-z]{5,9}", fullmatch=True),
+        "project_name": (
+            st.from_regex(r"[a-z][a-z0-9]{2,12}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
+            | st.from_regex(r"[a-z]{20,30}-[a-z]{5,9}", fullmatch=True)
+        ).filter(lambda name: not name.startswith(("sthree", "amzn-s3-demo"))),
         "aws_region": st.from_regex(
             r"(af|ap|ca|cn|eu|il|me|mx|sa|us)(-gov|-iso[a-z]?)?"
             r"-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]",
@@ -340,8 +342,10 @@ def assert_valid_buckets(data: dict[str, str]) -> None:
 
 
 def data_answers_on(devops_answers: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """All devops answers (the others derived by their defaults, which must be valid too)."""
     upstream = with_defaults("devops", devops_answers)
-    assume(all(refusal("devops", name, upstream, {}) == "" for name in questions("devops")))
+    for name in questions("devops"):
+        assert refusal("devops", name, upstream, {}) == "", (name, upstream)
     return upstream, with_defaults("data", {}, upstream)
 
 
