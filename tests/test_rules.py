@@ -342,7 +342,7 @@ def assert_valid_buckets(data: dict[str, str]) -> None:
 
 
 def data_answers_on(devops_answers: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """All devops answers (the others derived by their defaults, which must be valid too)."""
+    """Devops answers completed by their defaults (which must pass too), and data defaults."""
     upstream = with_defaults("devops", devops_answers)
     for name in questions("devops"):
         assert refusal("devops", name, upstream, {}) == "", (name, upstream)
