@@ -76,12 +76,12 @@ def test_add_of_an_applied_layer_points_to_update(
 def test_without_uv_the_warning_says_exactly_what_to_run(
     runner: CliRunner,
     make_template: TemplateFactory,
-    tmp_path: Path,
+    short_tmp: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     template = make_template({"templates/devops/project/pyproject.toml": "[project]\n"})
     monkeypatch.setattr(_uv, "find_uv", lambda: None)
-    project = tmp_path / "p"
+    project = short_tmp / "p"
 
     result = runner.invoke(app, ["new", str(project), "--defaults", "--template", str(template)])
 

@@ -21,16 +21,17 @@ pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 @pytest.fixture(scope="module")
-def devops_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def devops_project(short_tmp_module: Path) -> Path:
     """One committed devops project that the `add` cases try to extend and must leave alone."""
-    project = tmp_path_factory.mktemp("shared") / "demo"
+    project = short_tmp_module / "demo"
     api.new_project(project, defaults=True, lock=False)
     return project
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Path:
+def world(short_tmp: Path) -> Path:
     """Files and folders the cases point at."""
+    tmp_path = short_tmp
     (tmp_path / "a-file.txt").write_text("not a folder\n")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine\n")

@@ -83,6 +83,7 @@ def _wrap(text: str, first: str, rest: str = "  ") -> list[str]:
         initial_indent=first,
         subsequent_indent=rest,
         break_on_hyphens=False,
+        break_long_words=False,  # a path stays whole, so it can be copied
     ) or [first.rstrip()]
 
 
