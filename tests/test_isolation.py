@@ -480,6 +480,32 @@ def test_no_identity_escapes_its_boundary_or_the_bootstrap(
     assert escaped == []
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_roles_are_created_only_under_their_environments_boundary(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    """So "any role it may create" is exactly a role held back by this environment's boundary."""
+    worker = deployment.arn(environment, "iam", f"role/{PROJECT}-{environment}-worker")
+    candidates: dict[str, str | None] = {env: deployment.boundary_arn(env) for env in ENVIRONMENTS}
+    candidates |= {"none": None, "admin": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    creatable = {
+        (who, action, name)
+        for who in ("execution role", "created role")
+        for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
+        for name, boundary in candidates.items()
+        if acting[environment][who].allows(
+            Request(
+                action, worker, {} if boundary is None else {"iam:PermissionsBoundary": boundary}
+            )
+        )
+    }
+    assert creatable == {
+        (who, action, environment)
+        for who in ("execution role", "created role")
+        for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
+    }
+
+
 # --- who may assume the roles
 
 
