@@ -575,3 +575,67 @@ def test_each_account_holds_exactly_its_environments(deployment: Deployment) -> 
             f"{PROJECT}-{env}-github-deploy",
         ]
     assert roles == {account: sorted(names) for account, names in expected.items()}
+
+
+# --- each environment's cost is its own: tags on everything taggable, a budget per environment
+
+
+def _tag_property(kind: str) -> str | None:
+    """The property that carries the tags of ``kind``, per CloudFormation's resource schema."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped]
+
+    tagging = PROVIDER_SCHEMA_MANAGER.get_resource_schema(REGION, kind).schema.get("tagging", {})
+    if not tagging.get("taggable"):
+        return None
+    return str(tagging.get("tagProperty", "/properties/Tags")).rsplit("/", 1)[-1]
+
+
+def test_every_taggable_resource_names_its_project_environment_and_owner(
+    deployment: Deployment,
+) -> None:
+    stacks: list[tuple[Stack, str | None]] = [(s, None) for s in deployment.bootstraps.values()]
+    stacks += [(stack, env) for env, stack in deployment.lakes.items()]
+    untagged, tagged = [], 0
+    for stack, environment in stacks:
+        for logical, resource in stack.resources().items():
+            tag_property = _tag_property(resource["Type"])
+            if tag_property is None:
+                continue
+            owner = environment or next(
+                (env for env in ENVIRONMENTS if logical.startswith(env.capitalize())), "shared"
+            )
+            expected = {"project": PROJECT, "environment": owner, "managed-by": "cloudformation"}
+            tags = stack.properties(logical).get(tag_property, [])
+            found = {tag["Key"]: tag["Value"] for tag in tags}
+            tagged += 1
+            if {key: found.get(key) for key in expected} != expected:
+                untagged.append(f"{stack.name} in {stack.account_id}: {logical} has {found}")
+    assert untagged == []
+    assert tagged >= 3 * 5  # roles, keys, buckets, budgets of each environment at least
+
+
+def test_each_environment_has_a_monthly_budget_that_warns_before_it_is_spent(
+    deployment: Deployment,
+) -> None:
+    for env in ENVIRONMENTS:
+        stack = deployment.bootstrap(env)
+        (budget,) = (
+            stack.properties(logical)
+            for logical in stack.resources("AWS::Budgets::Budget")
+            if stack.properties(logical)["Budget"]["BudgetName"] == f"{PROJECT}-{env}-monthly"
+        )
+        assert budget["Budget"]["BudgetLimit"] == {"Amount": "100", "Unit": "USD"}
+        filters = budget["Budget"]["FilterExpression"]["And"]
+        assert {(f["Tags"]["Key"], *f["Tags"]["Values"]) for f in filters} == {
+            ("project", PROJECT),
+            ("environment", env),
+        }
+        alarms = {
+            (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+            for n in budget["NotificationsWithSubscribers"]
+        }
+        assert alarms == {("ACTUAL", 80), ("FORECASTED", 100)}
+        assert all(
+            n["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": f"{PROJECT}@example.com"}]
+            for n in budget["NotificationsWithSubscribers"]
+        )
