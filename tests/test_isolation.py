@@ -10,6 +10,7 @@ stacks, buckets, objects, keys, aliases, Glue databases and tables, roles and po
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections.abc import Iterator, Mapping
@@ -580,6 +581,7 @@ def test_each_account_holds_exactly_its_environments(deployment: Deployment) -> 
 # --- each environment's cost is its own: tags on everything taggable, a budget per environment
 
 
+@functools.cache
 def _tag_property(kind: str) -> str | None:
     """The property that carries the tags of ``kind``, per CloudFormation's resource schema."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped]
