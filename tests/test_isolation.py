@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -137,12 +138,17 @@ def deployment(
     )
 
 
-def _role(stack: Stack, logical: str) -> Principal:
-    """A role of ``stack`` with its inline and managed policies and its boundary, resolved."""
-    managed = {
+def _managed_policies(stack: Stack) -> dict[str, Policy]:
+    """The managed policies ``stack`` creates, by ARN."""
+    return {
         stack.ref(name): stack.properties(name)["PolicyDocument"]
         for name in stack.resources("AWS::IAM::ManagedPolicy")
     }
+
+
+def _role(stack: Stack, logical: str) -> Principal:
+    """A role of ``stack`` with its inline and managed policies and its boundary, resolved."""
+    managed = _managed_policies(stack)
     role = stack.properties(logical)
     policies = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
     policies += [managed[arn] for arn in role.get("ManagedPolicyArns", [])]
@@ -169,8 +175,8 @@ def identities(deployment: Deployment, environment: str) -> dict[str, Principal]
         _role(stack, _logical_of_role(stack, f"{PROJECT}-{environment}-{suffix}"))
         for suffix in ("github-deploy", "cfn-exec")
     )
-    assert execution.boundary is not None
-    created = Principal("created role", (ALLOW_EVERYTHING,), execution.boundary)
+    boundary = _managed_policies(stack)[deployment.boundary_arn(environment)]
+    created = Principal("created role", (ALLOW_EVERYTHING,), boundary)
     return {"deploy role": deploy, "execution role": execution, "created role": created}
 
 
@@ -308,7 +314,7 @@ def targets(deployment: Deployment, environment: str) -> list[Target]:
     for role in ("github-deploy", "cfn-exec", "worker"):
         arn = deployment.arn(environment, "iam", f"role/{PROJECT}-{environment}-{role}")
         found.append(Target(f"role {role}", arn, ROLE_ACTIONS, {}))
-    for policy in ("boundary", "worker"):
+    for policy in ("boundary", "cfn-exec", "worker"):
         arn = deployment.arn(environment, "iam", f"policy/{PROJECT}-{environment}-{policy}")
         found.append(Target(f"policy {policy}", arn, _qualified("iam", POLICY_ACTIONS), {}))
     return found
@@ -430,6 +436,12 @@ def test_no_identity_escapes_its_boundary_or_the_bootstrap(
         ("execution role", "iam:DeleteRolePermissionsBoundary", worker, own),
         # The bootstrap's identities stay as deployed.
         ("execution role", "iam:CreatePolicyVersion", deployment.boundary_arn(environment), own),
+        (
+            "execution role",
+            "iam:CreatePolicyVersion",
+            deployment.arn(environment, "iam", f"policy/{PROJECT}-{environment}-cfn-exec"),
+            own,
+        ),
         ("created role", "iam:AttachRolePolicy", deployment.execution_role_arn(environment), own),
         (
             "execution role",
@@ -491,7 +503,7 @@ def test_roles_are_created_only_under_their_environments_boundary(
     candidates |= {"none": None, "admin": "arn:aws:iam::aws:policy/AdministratorAccess"}
     creatable = {
         (who, action, name)
-        for who in ("execution role", "created role")
+        for who in ("deploy role", "execution role", "created role")
         for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
         for name, boundary in candidates.items()
         if acting[environment][who].allows(
@@ -501,8 +513,7 @@ def test_roles_are_created_only_under_their_environments_boundary(
         )
     }
     assert creatable == {
-        (who, action, environment)
-        for who in ("execution role", "created role")
+        ("execution role", action, environment)
         for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary")
     }
 
@@ -641,3 +652,43 @@ def test_each_environment_has_a_monthly_budget_that_warns_before_it_is_spent(
             n["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": f"{PROJECT}@example.com"}]
             for n in budget["NotificationsWithSubscribers"]
         )
+
+
+# --- the policies fit IAM's quotas, even with the longest names the questions accept
+
+LONGEST = {
+    "project_name": "p" + "x" * 39,
+    "github_org": "o" * 39,
+    "github_repo": "r" * 100,
+    **ACCOUNT_LAYOUTS["account-per-environment"],
+}
+# IAM quotas (characters, white space not counted): a managed policy, a role's inline policies
+# together, a role's trust policy (the default quota).
+MANAGED_POLICY_QUOTA, INLINE_POLICIES_QUOTA, TRUST_POLICY_QUOTA = 6144, 10240, 2048
+
+
+def _size(document: Policy) -> int:
+    return len(json.dumps(document, separators=(",", ":")).replace(" ", ""))
+
+
+def test_every_policy_fits_the_iam_quotas_with_the_longest_names(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    infra = _render_infra(tmp_path_factory.mktemp("longest"), {"layer": "devops", **LONGEST})
+    template = load(infra / "devops.yaml")
+    accounts = {LONGEST["aws_account_id"]} | {LONGEST[f"aws_account_id_{e}"] for e in ENVIRONMENTS}
+    sizes: dict[str, tuple[int, int]] = {}
+    for account in accounts:
+        stack = Stack(template, "bootstrap", account, REGION, {})
+        for arn, document in _managed_policies(stack).items():
+            sizes[arn] = (_size(document), MANAGED_POLICY_QUOTA)
+        for logical in stack.resources("AWS::IAM::Role"):
+            role = stack.properties(logical)
+            inline = sum(_size(policy["PolicyDocument"]) for policy in role.get("Policies", []))
+            sizes[f"{role['RoleName']} inline"] = (inline, INLINE_POLICIES_QUOTA)
+            sizes[f"{role['RoleName']} trust"] = (
+                _size(role["AssumeRolePolicyDocument"]),
+                TRUST_POLICY_QUOTA,
+            )
+    assert len(sizes) == 3 * 2 + 7 * 2  # 2 policies per environment; 7 roles, 2 entries each
+    assert {name: size for name, (size, quota) in sizes.items() if size > quota} == {}
