@@ -692,3 +692,20 @@ def test_every_policy_fits_the_iam_quotas_with_the_longest_names(
             )
     assert len(sizes) == 3 * 2 + 7 * 2  # 2 policies per environment; 7 roles, 2 entries each
     assert {name: size for name, (size, quota) in sizes.items() if size > quota} == {}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_an_execution_role_serves_only_cloudformation_of_its_account(
+    deployment: Deployment, environment: str
+) -> None:
+    stack = deployment.bootstrap(environment)
+    trust = _trust(stack, f"{PROJECT}-{environment}-cfn-exec")
+
+    def assume(service: str, account: str) -> Request:
+        context = {"aws:SourceAccount": account}
+        return Request("sts:AssumeRole", context=context, principal=("Service", service))
+
+    own, foreign = stack.account_id, "999999999999"
+    assert trust_allows(trust, assume("cloudformation.amazonaws.com", own))
+    assert not trust_allows(trust, assume("cloudformation.amazonaws.com", foreign))
+    assert not trust_allows(trust, assume("lambda.amazonaws.com", own))
