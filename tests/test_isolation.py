@@ -27,7 +27,6 @@ from conftest import REPO_ROOT
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 PROJECT = "demo"
-PACKAGE = "demo"
 ORG, REPO = "acme", "demo"
 REGION = "eu-west-1"
 OIDC = "token.actions.githubusercontent.com"
@@ -320,20 +319,25 @@ def targets(deployment: Deployment, environment: str) -> list[Target]:
     return found
 
 
+def request_keys(deployment: Deployment, environment: str) -> dict[str, Any]:
+    """Every request key the templates' conditions ask for, set as ``environment`` sets them."""
+    return {
+        "aws:RequestTag/environment": environment,
+        "aws:RequestTag/project": PROJECT,
+        "aws:TagKeys": ["environment", "project"],
+        "iam:PermissionsBoundary": deployment.boundary_arn(environment),
+        "iam:PassedToService": "cloudformation.amazonaws.com",
+        "cloudformation:RoleArn": deployment.execution_role_arn(environment),
+    }
+
+
 def contexts(deployment: Deployment, target: Target) -> Iterator[dict[str, Any]]:
     """The request contexts an identity can produce against ``target``: no request keys, or
-    every key the templates' conditions ask for, set for one environment (each in turn)."""
+    those of one environment (each in turn), with the target's own tags."""
     resource_tags = {f"aws:ResourceTag/{key}": value for key, value in target.tags.items()}
     yield resource_tags
     for environment in ENVIRONMENTS:
-        yield resource_tags | {
-            "aws:RequestTag/environment": environment,
-            "aws:RequestTag/project": PROJECT,
-            "aws:TagKeys": ["environment", "project"],
-            "iam:PermissionsBoundary": deployment.boundary_arn(environment),
-            "iam:PassedToService": "cloudformation.amazonaws.com",
-            "cloudformation:RoleArn": deployment.execution_role_arn(environment),
-        }
+        yield resource_tags | request_keys(deployment, environment)
 
 
 @pytest.fixture(scope="module")
@@ -376,10 +380,6 @@ def _own(owned: dict[str, list[Target]], environment: str, what: str) -> Target:
     return target
 
 
-def _context(deployment: Deployment, target: Target, environment: str) -> dict[str, Any]:
-    return list(contexts(deployment, target))[1 + ENVIRONMENTS.index(environment)]
-
-
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_each_identity_reaches_its_own_environment(
     deployment: Deployment,
@@ -392,7 +392,7 @@ def test_each_identity_reaches_its_own_environment(
     objects = _own(owned, environment, "object in RawBucket")
     key = _own(owned, environment, "key")
     worker = _own(owned, environment, "role worker")
-    own = _context(deployment, stack, environment)
+    own = request_keys(deployment, environment)
     expected = {
         ("deploy role", "cloudformation:CreateStack", stack.arn),
         ("deploy role", "cloudformation:DeleteStack", stack.arn),
@@ -425,7 +425,7 @@ def test_no_identity_escapes_its_boundary_or_the_bootstrap(
     worker = _own(owned, environment, "role worker").arn
     key = _own(owned, environment, "key")
     key_tags = {f"aws:ResourceTag/{k}": v for k, v in key.tags.items()}
-    own = _context(deployment, stack, environment)
+    own = request_keys(deployment, environment)
     no_boundary = {k: v for k, v in own.items() if k != "iam:PermissionsBoundary"}
     other = next(env for env in ENVIRONMENTS if env != environment)
     bootstrap = deployment.bootstrap(environment)
@@ -477,7 +477,7 @@ def test_no_identity_escapes_its_boundary_or_the_bootstrap(
             own | {"iam:PassedToService": "lambda.amazonaws.com"},
         ),
         # A key keeps the tags that make it this environment's.
-        ("execution role", "kms:TagResource", key.arn, key_tags | _context(deployment, key, other)),
+        ("execution role", "kms:TagResource", key.arn, key_tags | request_keys(deployment, other)),
         (
             "execution role",
             "kms:UntagResource",
