@@ -86,6 +86,8 @@ class Stack:
         value = self.parameters.get(name, declared.get("Default"))
         if value is None:
             raise UnresolvableError(f"parameter {name} has no value")
+        if "AllowedValues" in declared and str(value) not in map(str, declared["AllowedValues"]):
+            raise UnresolvableError(f"CloudFormation refuses {name}={value}")
         if declared["Type"] == "CommaDelimitedList":
             return [item.strip() for item in str(value).split(",")]
         return str(value)

@@ -709,3 +709,19 @@ def test_an_execution_role_serves_only_cloudformation_of_its_account(
     assert trust_allows(trust, assume("cloudformation.amazonaws.com", own))
     assert not trust_allows(trust, assume("cloudformation.amazonaws.com", foreign))
     assert not trust_allows(trust, assume("lambda.amazonaws.com", own))
+
+
+def test_the_environments_parameter_bootstraps_a_subset_of_the_accounts_environments(
+    deployment: Deployment,
+) -> None:
+    template, account = deployment.bootstrap("dev").template, deployment.accounts["dev"]
+    only_dev = Stack(template, "bootstrap", account, REGION, {"Environments": "dev"})
+    names = {
+        only_dev.properties(logical)["RoleName"] for logical in only_dev.resources("AWS::IAM::Role")
+    }
+    expected = {f"{PROJECT}-dev-github-deploy", f"{PROJECT}-dev-cfn-exec"}
+    if account == deployment.accounts["tooling"]:
+        expected.add(f"{PROJECT}-github-release")
+    assert names == expected
+    with pytest.raises(ValueError, match="refuses Environments=qa"):
+        Stack(template, "bootstrap", account, REGION, {"Environments": "qa"}).resources()
