@@ -131,28 +131,33 @@ class Stack:
         where = self.region if region else ""
         return f"arn:{self.partition}:{service}:{where}:{self.account_id}:{resource}"
 
+    def _name(self, logical: str, *path: str) -> str:
+        """The resolved name property of a resource (only it: a resource may refer to itself)."""
+        value: Any = self.template["Resources"][logical].get("Properties", {})
+        for key in path:
+            value = value[key]
+        return str(self.resolve(value))
+
     def ref(self, logical: str) -> Any:
         if logical in self.template.get("Parameters", {}) or logical.startswith("AWS::"):
             return self.parameter(logical)
-        resource = self.template["Resources"][logical]
-        kind, properties = resource["Type"], self.resolve(resource.get("Properties", {}))
-        if kind == "AWS::IAM::Role":
-            return properties["RoleName"]
-        if kind == "AWS::IAM::ManagedPolicy":
-            name = properties["ManagedPolicyName"]
-            return f"arn:{self.partition}:iam::{self.account_id}:policy/{name}"
-        if kind == "AWS::IAM::OIDCProvider":
-            host = properties["Url"].removeprefix("https://")
-            return f"arn:{self.partition}:iam::{self.account_id}:oidc-provider/{host}"
-        if kind == "AWS::S3::Bucket":
-            return properties["BucketName"]
-        if kind == "AWS::ECR::Repository":
-            return properties["RepositoryName"]
+        kind = self.template["Resources"][logical]["Type"]
+        iam = f"arn:{self.partition}:iam::{self.account_id}"
         if kind == "AWS::KMS::Key":
             # A key's id is random: a stable stand-in per stack and logical id.
             return f"{self.name}-{logical}".lower()
-        if kind == "AWS::Glue::Database":
-            return properties["DatabaseInput"]["Name"]
+        if kind == "AWS::IAM::ManagedPolicy":
+            return f"{iam}:policy/{self._name(logical, 'ManagedPolicyName')}"
+        if kind == "AWS::IAM::OIDCProvider":
+            return f"{iam}:oidc-provider/{self._name(logical, 'Url').removeprefix('https://')}"
+        names = {
+            "AWS::IAM::Role": ("RoleName",),
+            "AWS::S3::Bucket": ("BucketName",),
+            "AWS::ECR::Repository": ("RepositoryName",),
+            "AWS::Glue::Database": ("DatabaseInput", "Name"),
+        }
+        if kind in names:
+            return self._name(logical, *names[kind])
         raise UnresolvableError(f"no physical id known for {kind} ({logical})")
 
     def get_att(self, logical: str, attribute: str) -> str:
