@@ -1,4 +1,7 @@
-"""Each environment's account: asked by the devops layer, carried into the data layer's lake."""
+"""Each environment's account: asked by the devops layer, carried into the data layer's lake.
+
+The rules of the new questions are in tests/test_rules.py with every other question's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from conftest import REPO_ROOT
@@ -52,22 +54,3 @@ def test_each_environment_keeps_its_own_account_through_the_layers(tmp_path: Pat
     assert {env: spec["account_id"] for env, spec in layout["environments"].items()} == {
         env: SEPARATE[f"aws_account_id_{env}"] for env in ("dev", "staging", "prod")
     }
-
-
-@pytest.mark.parametrize(
-    ("question", "value"),
-    [
-        # A trailing newline passes a regex ending in `$`: the whole answer must match.
-        ("aws_account_id_staging", "123456789012\n"),
-        ("monthly_budget_usd", "0"),
-    ],
-)
-def test_bad_identity_answers_are_refused_by_name(
-    tmp_path: Path, question: str, value: str
-) -> None:
-    with pytest.raises(ValueError, match=f"question '{question}': {question} ") as refused:
-        _render(tmp_path, {"layer": "devops", "project_name": "demo", question: value}, [])
-
-    message = str(refused.value).split(": ", 1)[1]
-    assert len(message) <= 76
-    assert list(tmp_path.iterdir()) == []
