@@ -89,7 +89,7 @@ def test_the_wheel_in_a_fresh_venv_locks_without_uv_on_path(wheel: Path, tmp_pat
     )
     import pwd
 
-    # This machine reaches PyPI for uv only through the user's warm uv cache (HOME is isolated).
+    # HOME is isolated: share the real uv cache, so the lock resolves from a warm cache.
     cache = os.environ.get("UV_CACHE_DIR") or f"{pwd.getpwuid(os.getuid()).pw_dir}/.cache/uv"
     env = {
         **os.environ,
