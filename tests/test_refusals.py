@@ -75,6 +75,13 @@ CASES: list[tuple[str, list[str], str]] = [
     ("zone_raw", [*ADD, "-d", "zone_raw=logs"], "zone_raw"),
     ("zone_stage", [*ADD, "-d", "zone_stage=r"], "zone_stage"),
     ("zone_curated", [*ADD, "-d", "zone_curated=9x"], "zone_curated"),
+    # a trailing newline passes `$`: every rule matches the whole value
+    ("package_name-newline", [*NEW, "-d", "package_name=demo\n"], "package_name"),
+    ("aws_account_id-newline", [*NEW, "-d", "aws_account_id=123456789012\n"], "aws_account_id"),
+    ("zone_raw-newline", [*ADD, "-d", "zone_raw=raw\n"], "zone_raw"),
+    # the per-environment identity questions
+    ("aws_account_id_dev", [*NEW, "-d", "aws_account_id_dev=1"], "aws_account_id_dev"),
+    ("monthly_budget_usd", [*NEW, "-d", "monthly_budget_usd=-5"], "monthly_budget_usd"),
     # the data layer's copies of devops answers are not the user's to give
     (
         "project_name_data",
@@ -138,7 +145,7 @@ def _tree(root: Path) -> list[str]:
 
 # A question's own rule runs inside copier (about 0.35 s a case here): those rows run with the
 # slow tests, so the fast suite keeps its 30 s budget; every other row fails before copier runs.
-_COPIER_ROWS = 16
+_COPIER_ROWS = 21
 
 
 @pytest.mark.parametrize(
