@@ -279,9 +279,10 @@ def test_update_brings_the_new_version_and_keeps_user_edits(
     assert answers(project, "data")["_commit"] == "v2"
     subjects = git(project, "log", "--format=%s").splitlines()
     assert subjects[:2] == [
-        f"Update the data layer with mlhier {__version__}",
-        f"Update the devops layer with mlhier {__version__}",
+        f"Update the data layer from v1 to v2 with mlhier {__version__}",
+        f"Update the devops layer from v1 to v2 with mlhier {__version__}",
     ]
+    assert "devops: updated from v1 to v2" in result.output
 
 
 def test_update_conflict_exits_3_and_names_the_files(

@@ -6,6 +6,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
 
-__all__ = ["read_answers", "recorded_source", "render_layer", "update_layer"]
+__all__ = ["LayerVersions", "read_answers", "recorded_source", "render_layer", "update_layer"]
 
 
 _FAILED_VALIDATOR = re.compile(
@@ -79,20 +80,73 @@ def render_layer(
         _record_source(destination / layer.answers_file, *source.record)
 
 
-def update_layer(project: Path, layer: Layer, *, vcs_ref: str | None) -> None:
-    """Bring ``layer`` to the template's newer version with copier's three-way merge."""
-    from copier import run_update
+@dataclass(frozen=True)
+class LayerVersions:
+    """The template version a layer was at before an update and the one it is at after."""
 
-    with _copier_errors():
-        run_update(
-            project,
-            answers_file=layer.answers_file,
+    before: str
+    after: str
+
+    @property
+    def moved(self) -> bool:
+        return self.before != self.after
+
+
+def update_layer(
+    project: Path, layer: Layer, *, vcs_ref: str | None, data: Mapping[str, Any]
+) -> LayerVersions:
+    """Bring ``layer`` to the template's newer version with copier's three-way merge.
+
+    ``data`` answers questions anew (the upstream values a layer re-declares). When the template
+    commit is the one already recorded, the recorded ``_commit`` is kept as it was written: copier
+    would otherwise rewrite the same version in another spelling (a tag, a short or long hash).
+    """
+    from copier._main import Worker  # run_update cleans up before the commits can be compared
+
+    answers_file = project / layer.answers_file
+    recorded = _recorded_commit(answers_file)
+    with (
+        _copier_errors(),
+        Worker(
+            dst_path=project,
+            answers_file=Path(layer.answers_file),
             vcs_ref=vcs_ref,
+            data=dict(data),
             defaults=True,
             overwrite=True,
             conflict="inline",
             quiet=True,
-        )
+        ) as worker,
+    ):
+        worker.run_update()
+        previous = worker.subproject.template
+        same_commit = previous is not None and previous.commit_hash == worker.template.commit_hash
+        newest = worker.template.commit or recorded
+    if same_commit:
+        _write_commit(answers_file, recorded)
+        return LayerVersions(recorded, recorded)
+    return LayerVersions(recorded, newest)
+
+
+def _recorded_commit(answers_file: Path) -> str:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidInputError(f"cannot read {answers_file}: {error}") from error
+    commit = loaded.get("_commit") if isinstance(loaded, dict) else None
+    return str(commit) if commit is not None else ""
+
+
+def _write_commit(answers_file: Path, commit: str) -> None:
+    """Put back the ``_commit`` line as it was, leaving the rest of the file as copier wrote it."""
+    import yaml
+
+    recorded = yaml.safe_dump({"_commit": commit}, sort_keys=False)
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [recorded if line.startswith("_commit:") else line for line in lines]
+    answers_file.write_text("".join(kept), encoding="utf-8")
 
 
 def read_answers(project: Path, layer: Layer) -> dict[str, Any]:

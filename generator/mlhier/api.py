@@ -20,10 +20,11 @@ from mlhier._questions import check_template, layer_questions
 from mlhier._render import read_answers, recorded_source, render_layer, update_layer
 from mlhier._source import TemplateSource, bundled_source
 from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
-from mlhier.layers import Layer, applied_layers, get_layer, layer_below, layers_up_to
+from mlhier.layers import LADDER, Layer, applied_layers, get_layer, layer_below, layers_up_to
 
 __all__ = [
     "Confirm",
+    "LayerUpdate",
     "Plan",
     "Progress",
     "Summary",
@@ -66,6 +67,17 @@ class Summary:
         return sum(len(files) for files in self.files.values())
 
 
+@dataclass(frozen=True)
+class LayerUpdate:
+    """What ``update_project`` did to one layer: its template version before and after."""
+
+    layer: Layer
+    before: str
+    after: str
+    committed: bool
+    """Whether the update changed files and was committed."""
+
+
 Confirm = Callable[[Summary], bool]
 """Asked once everything is rendered and before it lands; ``False`` discards it."""
 
@@ -80,14 +92,17 @@ def _version() -> str:
     return __version__
 
 
-def _upstream_answers(project: Path, target: Layer) -> dict[str, Any]:
+def _upstream_answers(project: Path, target: Layer, *, below_only: bool = False) -> dict[str, Any]:
     """Answers of the layers already applied, as ``target`` re-declares them: ``<name>_<layer>``.
 
     A higher layer saves each upstream value as a question of its own (copier does not re-read
     ``_external_data`` on update), so mlhier answers those questions rather than let them default.
+    ``below_only`` keeps to the layers under ``target`` (an update: ``target`` is applied too).
     """
     answers: dict[str, Any] = {}
     for layer in applied_layers(project):
+        if below_only and LADDER.index(layer) >= LADDER.index(target):
+            break
         answers.update(read_answers(project, layer))
     answers.pop("layer", None)
     return {f"{name}_{target.name}": value for name, value in answers.items()}
@@ -327,8 +342,12 @@ def pretend(plan: Plan, *, defaults: bool = False, progress: Progress = _quiet) 
 
 def update_project(
     project: Path, *, vcs_ref: str | None = None, progress: Progress = _quiet
-) -> tuple[Layer, ...]:
-    """Update every applied layer bottom-up, committing each; stop at the first conflict."""
+) -> tuple[LayerUpdate, ...]:
+    """Update every applied layer bottom-up, committing each that changed; stop at a conflict.
+
+    Each layer is passed the current answers of the layers below it (after their own update),
+    so a value a lower layer gained or changed reaches the layers that read it.
+    """
     project = project.expanduser().resolve()
     _require_project(project)
     layers = applied_layers(project)
@@ -342,16 +361,27 @@ def update_project(
     if vcs_ref is not None:
         for layer in layers:
             check_template(TemplateSource(recorded_source(project, layer), vcs_ref))
+    done: list[LayerUpdate] = []
     for layer in layers:
         progress(f"updating the {layer.name} layer")
-        update_layer(project, layer, vcs_ref=vcs_ref)
+        versions = update_layer(
+            project, layer, vcs_ref=vcs_ref, data=_upstream_answers(project, layer, below_only=True)
+        )
         conflicts = _git.unmerged_paths(project)
         if conflicts:
             raise UpdateConflictError(
                 f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}",
                 "resolve the markers, commit, then run `mlhier update` again",
             )
-        if _git.changed_paths(project):
-            message = f"Update the {layer.name} layer with mlhier {_version()}"
+        committed = bool(_git.changed_paths(project))
+        if committed:
+            if versions.moved:
+                message = (
+                    f"Update the {layer.name} layer from {versions.before} to {versions.after}"
+                    f" with mlhier {_version()}"
+                )
+            else:
+                message = f"Bring the {layer.name} layer in step with the layers below it"
             _git.commit_all(project, message, _author(project))
-    return layers
+        done.append(LayerUpdate(layer, versions.before, versions.after, committed))
+    return tuple(done)

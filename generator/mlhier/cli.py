@@ -301,8 +301,18 @@ def update(
     """
     # Each layer's update is committed as it completes: an interrupt keeps those.
     with _reporting_errors("layers updated so far are committed; see `git status`"):
-        layers = api.update_project(path, vcs_ref=vcs_ref, progress=_say)
-        _say(f"updated {', '.join(layer.name for layer in layers)}")
+        for done in api.update_project(path, vcs_ref=vcs_ref, progress=_say):
+            _say(_update_line(done))
+
+
+def _update_line(done: api.LayerUpdate) -> str:
+    name = done.layer.name
+    if done.before != done.after:
+        changed = "" if done.committed else " (no file changed)"
+        return f"{name}: updated from {done.before} to {done.after}{changed}"
+    if done.committed:
+        return f"{name}: already at {done.after}; brought in step with the layers below"
+    return f"{name}: already at {done.after}, nothing to do"
 
 
 @app.command()

@@ -1,0 +1,131 @@
+"""`mlhier update` on toy layered templates: nothing to do, upstream values, recorded versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import TemplateFactory, answers, flat, git
+from mlhier import TemplateSource, new_project, update_project, user_source
+from mlhier.cli import app
+
+# Each test runs copier update several times (seconds each): kept out of the fast suite.
+pytestmark = [pytest.mark.usefixtures("isolated_git"), pytest.mark.slow]
+
+
+def commits(project: Path) -> list[str]:
+    return git(project, "log", "--format=%H").splitlines()
+
+
+def test_an_unchanged_project_updated_twice_makes_no_commit(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
+    )
+    before = commits(project)
+    answers_before = (project / ".copier-answers.data.yml").read_text()
+
+    for _ in range(2):
+        result = runner.invoke(app, ["update", "--path", str(project)])
+
+        assert result.exit_code == 0, result.output
+        assert "devops: already at v1, nothing to do" in flat(result.output)
+        assert "data: already at v1, nothing to do" in flat(result.output)
+        assert commits(project) == before
+        assert git(project, "status", "--porcelain") == ""
+    assert (project / ".copier-answers.data.yml").read_text() == answers_before
+
+
+def test_a_version_recorded_as_a_full_hash_is_not_rewritten_in_another_spelling(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    """What a project from the copy inside the wheel records: the release's commit, not a tag."""
+    template = make_template()
+    full_hash = git(template, "rev-parse", "v1").strip()
+    project = short_tmp / "p"
+    source = TemplateSource(str(template), "v1", record=(str(template), full_hash))
+    new_project(project, up_to="data", defaults=True, source=source, lock=False)
+    before = commits(project)
+
+    done = update_project(project)
+
+    assert [(step.before, step.after, step.committed) for step in done] == [
+        (full_hash, full_hash, False),
+        (full_hash, full_hash, False),
+    ]
+    assert commits(project) == before
+    assert answers(project, "devops")["_commit"] == full_hash
+
+
+# v2 adds a devops question that the data layer re-declares and renders (`<name>_data`).
+TEAM_DEVOPS = """\
+team:
+  type: str
+  when: "{{ layer == 'devops' }}"
+  default: core
+"""
+TEAM_DATA = """\
+team_data:
+  type: str
+  when: "{{ layer == 'data' }}"
+  default: "{{ _external_data.devops.team | default('unknown') }}"
+"""
+
+
+def add_team_question(template: Path) -> dict[str, str]:
+    devops = (template / "templates/devops/questions.yml").read_text()
+    data = (template / "templates/data/questions.yml").read_text()
+    return {
+        "templates/devops/questions.yml": devops + TEAM_DEVOPS,
+        "templates/data/questions.yml": data + TEAM_DATA,
+        "templates/data/project/mk/data.mk.jinja": (
+            "# lake of {{ project_name_data }}: {{ zone }}, team {{ team_data }}\n"
+        ),
+    }
+
+
+def test_a_new_devops_question_reaches_the_data_layer_on_update(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
+    )
+    make_template(add_team_question(template), tag="v2")
+
+    update_project(project)
+
+    assert answers(project, "devops")["team"] == "core"
+    assert answers(project, "data")["team_data"] == "core"
+    assert (project / "mk/data.mk").read_text() == "# lake of p: raw, team core\n"
+
+
+def test_a_changed_devops_answer_reaches_the_data_layer_on_the_next_update(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
+    )
+    make_template(add_team_question(template), tag="v2")
+    update_project(project)
+    devops_answers = project / ".copier-answers.devops.yml"
+    devops_answers.write_text(devops_answers.read_text().replace("team: core", "team: ml"))
+    git(project, "commit", "-qam", "The ml team owns the project now")
+
+    done = update_project(project)
+
+    assert [(step.layer.name, step.committed) for step in done] == [
+        ("devops", False),
+        ("data", True),
+    ]
+    assert answers(project, "data")["team_data"] == "ml"
+    assert (project / "mk/data.mk").read_text() == "# lake of p: raw, team ml\n"
+    assert git(project, "log", "-1", "--format=%s").startswith("Bring the data layer in step")
