@@ -64,20 +64,38 @@ def render_layer(
     user_defaults: Mapping[str, Any],
 ) -> None:
     """Render ``layer`` into ``destination`` and record a source that later updates can use."""
+    if source.layered:
+        from mlhier._view import layer_view
+
+        with layer_view(Path(source.path), layer.name) as view:
+            _copy_layer(destination, layer, str(view), None, data, defaults, user_defaults)
+    else:
+        _copy_layer(destination, layer, source.path, source.vcs_ref, data, defaults, user_defaults)
+    if source.record is not None:
+        _record_source(destination / layer.answers_file, *source.record)
+
+
+def _copy_layer(
+    destination: Path,
+    layer: Layer,
+    src_path: str,
+    vcs_ref: str | None,
+    data: Mapping[str, Any],
+    defaults: bool,
+    user_defaults: Mapping[str, Any],
+) -> None:
     from copier import run_copy
 
     with _copier_errors():
         run_copy(
-            source.path,
+            src_path,
             destination,
             data={**data, "layer": layer.name},
             user_defaults=dict(user_defaults),
             defaults=defaults,
-            vcs_ref=source.vcs_ref,
+            vcs_ref=vcs_ref,
             quiet=True,
         )
-    if source.record is not None:
-        _record_source(destination / layer.answers_file, *source.record)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,14 @@ class TemplateSource:
 
     ``record`` is ``(src_path, commit)`` written into each answers file after rendering, so a
     project rendered from the copy inside the wheel updates later from the upstream repository.
+    ``layered`` renders each layer from a view holding only its own questions (``_view``): the
+    root ``copier.yml`` asks every layer's questions and copier compiles them all on each render.
     """
 
     path: str
     vcs_ref: str | None = None
     record: tuple[str, str] | None = None
+    layered: bool = False
 
 
 def _template_ref(version: str) -> str:
@@ -40,9 +43,8 @@ def bundled_source(version: str) -> TemplateSource:
     packaged = resources.files("mlhier") / "_template"
     # An editable install has no copy: the repository root holds copier.yml and templates/.
     path = Path(str(packaged)) if packaged.is_dir() else Path(__file__).resolve().parents[2]
-    # HEAD renders the working tree as it is, even inside a git checkout with older tags.
-    vcs_ref = "HEAD" if (path / ".git").exists() else None
-    return TemplateSource(str(path), vcs_ref, record=(UPSTREAM_URL, _template_ref(version)))
+    # Views are copied from the folder as it is: a checkout renders its working tree, no clone.
+    return TemplateSource(str(path), record=(UPSTREAM_URL, _template_ref(version)), layered=True)
 
 
 def user_source(src: str, vcs_ref: str | None) -> TemplateSource:
