@@ -139,3 +139,32 @@ def test_a_project_from_a_plain_copy_updates_from_the_recorded_source(tmp_path: 
     copier_update(project, "devops")
 
     assert (project / "SECURITY.md").read_text() == "# Security\n"
+
+
+ANSWERS_DATA = ".copier-answers.data.yml"
+
+
+@pytest.mark.slow  # a full data project and a copier update: seconds
+def test_plain_copier_update_skipping_answered_questions_warns_of_nothing(tmp_path: Path) -> None:
+    """The documented plain-copier update, on a project in good order, run with no terminal."""
+    repo = template_repo(tmp_path / "template")
+    project = tmp_path / "demo"
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(repo), "v1"), lock=False
+    )
+    data_doc = repo / "templates/data/project/docs/data-lake.md.jinja"
+    release_v2(repo, {str(data_doc.relative_to(repo)): append(data_doc, "\nAdded in v2.\n")})
+
+    done = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--skip-answered", "-a", ANSWERS_DATA],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr
+    assert "?" not in done.stdout  # no question asked: every one was answered at v1
+    assert (project / "docs/data-lake.md").read_text().endswith("Added in v2.\n")
