@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import plumbum
 import pytest
 from typer.testing import CliRunner
 
 from conftest import TemplateFactory, answers, flat, git
 from mlhier import TemplateSource, new_project, update_project, user_source
+from mlhier._source import UPSTREAM_URL
 from mlhier.cli import app
 
 # Each test runs copier update several times (seconds each): kept out of the fast suite.
@@ -129,3 +132,55 @@ def test_a_changed_devops_answer_reaches_the_data_layer_on_the_next_update(
     assert answers(project, "data")["team_data"] == "ml"
     assert (project / "mk/data.mk").read_text() == "# lake of p: raw, team ml\n"
     assert git(project, "log", "-1", "--format=%s").startswith("Bring the data layer in step")
+
+
+def bundle_of(repo: Path, destination: Path) -> Path:
+    """The template's released history as a git bundle, as the wheel carries it."""
+    git(repo, "bundle", "create", "--quiet", str(destination), "--all")
+    return destination
+
+
+def test_a_project_from_the_bundled_templates_updates_with_no_network(
+    make_template: TemplateFactory, short_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = make_template({"templates/devops/project/SECURITY.md": "one\n"})
+    project = short_tmp / "p"
+    # What `mlhier new` records with the copy inside the wheel: the public repository.
+    recorded = TemplateSource(str(template), "v1", record=(UPSTREAM_URL, "v1"))
+    new_project(project, up_to="data", defaults=True, source=recorded, lock=False)
+    make_template({"templates/devops/project/SECURITY.md": "one\ntwo\n"}, tag="v2")
+    history = bundle_of(template, short_tmp / "templates.bundle")
+    # https (the public repository) unreachable, for copier's git too (plumbum copies the env)
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")
+
+    with plumbum.local.env(GIT_ALLOW_PROTOCOL="file"):
+        done = update_project(project, history=history)
+
+    assert [(step.before, step.after) for step in done] == [("v1", "v2"), ("v1", "v2")]
+    assert (project / "SECURITY.md").read_text() == "one\ntwo\n"
+    for layer in ("devops", "data"):
+        assert answers(project, layer)["_src_path"] == UPSTREAM_URL
+        assert answers(project, layer)["_commit"] == "v2"
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_update_follows_a_mirror_and_records_it(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(project, up_to="data", defaults=True, source=user_source(str(template), "v1"))
+    make_template({"templates/devops/project/SECURITY.md": "mirrored\n"}, tag="v2")
+    mirror = short_tmp / "mirror"
+    git(short_tmp, "clone", "--quiet", str(template), str(mirror))
+    shutil.rmtree(template)  # the recorded source is gone
+
+    result = runner.invoke(app, ["update", "--path", str(project), "--template", str(mirror)])
+
+    assert result.exit_code == 0, result.output
+    assert (project / "SECURITY.md").read_text() == "mirrored\n"
+    for layer in ("devops", "data"):
+        assert answers(project, layer)["_src_path"] == str(mirror)
+        assert answers(project, layer)["_commit"] == "v2"
+    subjects = git(project, "log", "--format=%s").splitlines()
+    assert subjects[2] == f"Follow the template at {mirror}"

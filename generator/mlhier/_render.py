@@ -14,7 +14,14 @@ from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
 
-__all__ = ["LayerVersions", "read_answers", "recorded_source", "render_layer", "update_layer"]
+__all__ = [
+    "LayerVersions",
+    "read_answers",
+    "recorded_source",
+    "render_layer",
+    "set_recorded_source",
+    "update_layer",
+]
 
 
 _FAILED_VALIDATOR = re.compile(
@@ -194,6 +201,16 @@ def recorded_source(project: Path, layer: Layer) -> str:
     if not isinstance(source, str):
         raise InvalidInputError(f"{path} records no template source (_src_path)")
     return source
+
+
+def set_recorded_source(answers_file: Path, src_path: str) -> None:
+    """Rewrite only the ``_src_path`` line of ``answers_file``: where later updates come from."""
+    import yaml
+
+    recorded = yaml.safe_dump({"_src_path": src_path}, sort_keys=False, width=10_000)
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [recorded if line.startswith("_src_path:") else line for line in lines]
+    answers_file.write_text("".join(kept), encoding="utf-8")
 
 
 def _record_source(answers_file: Path, src_path: str, commit: str) -> None:

@@ -16,9 +16,16 @@ from typing import Any
 
 from mlhier import _git, _uv
 from mlhier._answers import sort_answers
+from mlhier._history import local_history, reading_from
 from mlhier._questions import check_template, layer_questions
-from mlhier._render import read_answers, recorded_source, render_layer, update_layer
-from mlhier._source import TemplateSource, bundled_source
+from mlhier._render import (
+    read_answers,
+    recorded_source,
+    render_layer,
+    set_recorded_source,
+    update_layer,
+)
+from mlhier._source import UPSTREAM_URL, TemplateSource, bundled_source, user_source
 from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
 from mlhier.layers import LADDER, Layer, applied_layers, get_layer, layer_below, layers_up_to
 
@@ -341,12 +348,20 @@ def pretend(plan: Plan, *, defaults: bool = False, progress: Progress = _quiet) 
 
 
 def update_project(
-    project: Path, *, vcs_ref: str | None = None, progress: Progress = _quiet
+    project: Path,
+    *,
+    vcs_ref: str | None = None,
+    template: str | None = None,
+    progress: Progress = _quiet,
+    history: Path | None = None,
 ) -> tuple[LayerUpdate, ...]:
     """Update every applied layer bottom-up, committing each that changed; stop at a conflict.
 
     Each layer is passed the current answers of the layers below it (after their own update),
-    so a value a lower layer gained or changed reaches the layers that read it.
+    so a value a lower layer gained or changed reaches the layers that read it. ``template``
+    (a git URL or a local repository: a mirror or a fork) replaces the recorded source for good.
+    A layer recorded from the public repository updates from the template history mlhier
+    carries (``history``: a git bundle; by default the one installed), with no network.
     """
     project = project.expanduser().resolve()
     _require_project(project)
@@ -358,15 +373,39 @@ def update_project(
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
     _git.require_clean(project)  # copier refuses a dirty tree; each layer below ends committed
+    if template is not None:
+        _follow(project, layers, user_source(template, vcs_ref).path, vcs_ref)
+    with local_history(history) as local:
+        if local is None:
+            return tuple(_update_layers(project, layers, vcs_ref, progress))
+        with reading_from(local, UPSTREAM_URL):
+            return tuple(_update_layers(project, layers, vcs_ref, progress))
+
+
+def _follow(project: Path, layers: tuple[Layer, ...], source: str, vcs_ref: str | None) -> None:
+    """Record ``source`` (a mirror or a fork) as every layer's template, in a commit of its own.
+
+    copier updates only a clean work tree, and reads both the old and the new version from the
+    recorded source: the change is committed before the update.
+    """
+    check_template(TemplateSource(source, vcs_ref))
+    for layer in layers:
+        set_recorded_source(project / layer.answers_file, source)
+    if _git.changed_paths(project):
+        _git.commit_all(project, f"Follow the template at {source}", _author(project))
+
+
+def _update_layers(
+    project: Path, layers: tuple[Layer, ...], vcs_ref: str | None, progress: Progress
+) -> list[LayerUpdate]:
     if vcs_ref is not None:
-        for layer in layers:
-            check_template(TemplateSource(recorded_source(project, layer), vcs_ref))
+        for source in {recorded_source(project, layer) for layer in layers}:
+            check_template(TemplateSource(source, vcs_ref))
     done: list[LayerUpdate] = []
     for layer in layers:
         progress(f"updating the {layer.name} layer")
-        versions = update_layer(
-            project, layer, vcs_ref=vcs_ref, data=_upstream_answers(project, layer, below_only=True)
-        )
+        upstream = _upstream_answers(project, layer, below_only=True)
+        versions = update_layer(project, layer, vcs_ref=vcs_ref, data=upstream)
         conflicts = _git.unmerged_paths(project)
         if conflicts:
             raise UpdateConflictError(
@@ -384,4 +423,4 @@ def update_project(
                 message = f"Bring the {layer.name} layer in step with the layers below it"
             _git.commit_all(project, message, _author(project))
         done.append(LayerUpdate(layer, versions.before, versions.after, committed))
-    return tuple(done)
+    return done

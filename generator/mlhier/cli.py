@@ -293,15 +293,24 @@ def update(
             "--vcs-ref", metavar="REF", help="Template tag to update to [default: newest]."
         ),
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="SRC",
+            help="Follow this template from now on (a mirror or fork: git URL or local repo).",
+        ),
+    ] = None,
 ) -> None:
     """Update every layer.
 
     Runs `copier update` for each applied layer bottom-up, one commit per layer; stops with
-    exit status 3 at the first conflict.
+    exit status 3 at the first conflict. Projects from the bundled templates update from the
+    template history inside mlhier, with no network.
     """
     # Each layer's update is committed as it completes: an interrupt keeps those.
     with _reporting_errors("layers updated so far are committed; see `git status`"):
-        for done in api.update_project(path, vcs_ref=vcs_ref, progress=_say):
+        for done in api.update_project(path, vcs_ref=vcs_ref, template=template, progress=_say):
             _say(_update_line(done))
 
 
