@@ -63,6 +63,39 @@ def test_a_project_from_the_wheel_records_the_upstream_repository(
     assert recorded["_commit"] == (local or f"v{version}")
 
 
+@pytest.mark.slow  # renders the devops layer and updates it: seconds
+def test_a_project_from_the_wheel_updates_with_the_network_unreachable(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """The wheel carries the template history: the public repository is never contacted."""
+    assert "mlhier/_template.bundle" in zipfile.ZipFile(wheel).namelist()
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    # https is refused: the recorded source (github.com) cannot be reached.
+    env = {**os.environ, "PYTHONPATH": str(unpacked), "GIT_ALLOW_PROTOCOL": "file"}
+    mlhier = [sys.executable, "-c", "from mlhier.cli import main; main()"]
+    project = tmp_path / "demo"
+    subprocess.run([*mlhier, "new", str(project), "--defaults", "--no-lock"], env=env, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+    done = subprocess.run(
+        [*mlhier, "update", "--path", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "devops: already at" in done.stderr
+    after = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert after == head  # nothing changed: no commit
+
+
 def _path_without_uv(bin_dir: Path) -> str:
     """A PATH holding only git, make, python3 and coreutils, linked one by one: no uv on it."""
     import shutil
