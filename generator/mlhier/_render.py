@@ -17,6 +17,7 @@ from mlhier.layers import Layer
 __all__ = [
     "LayerVersions",
     "read_answers",
+    "recorded_commit",
     "recorded_source",
     "render_layer",
     "set_recorded_source",
@@ -151,6 +152,11 @@ def update_layer(
         _write_commit(answers_file, recorded)
         return LayerVersions(recorded, recorded)
     return LayerVersions(recorded, newest)
+
+
+def recorded_commit(project: Path, layer: Layer) -> str:
+    """The template version (``_commit``) that ``layer``'s answers file records in ``project``."""
+    return _recorded_commit(project / layer.answers_file)
 
 
 def _recorded_commit(answers_file: Path) -> str:

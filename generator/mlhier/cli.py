@@ -325,6 +325,47 @@ def _update_line(done: api.LayerUpdate) -> str:
 
 
 @app.command()
+def status(
+    path: PathOption = Path(),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the status as JSON, for scripts.")
+    ] = False,
+) -> None:
+    """Show each layer's template version and what blocks an update.
+
+    Lists each applied layer with its recorded and newest available version, missing layers
+    below, leftover conflict markers or .rej files, and uncommitted changes.
+    """
+    with _reporting_errors():
+        found = api.project_status(path)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(found.as_json(), indent=2))
+        return
+    typer.echo(f"project {found.path}")
+    for layer in found.layers:
+        if layer.newest is None:
+            newest = "newest unknown: the source cannot be read"
+        elif layer.current:
+            newest = "the newest"
+        else:
+            newest = f"newest {layer.newest}: run `mlhier update`"
+        typer.echo(f"  {layer.name}: at {layer.version} ({newest})")
+    for above, below in found.missing_prerequisites.items():
+        typer.echo(f"  missing: the {above} layer needs the {below} layer below it")
+    problems = (
+        ("conflict markers in", found.conflict_markers),
+        ("rejected changes (.rej)", found.rejected),
+        ("uncommitted changes", found.uncommitted),
+    )
+    for what, files in problems:
+        if files:
+            for wrapped in _wrap(f"{what}: {', '.join(files)}", "  ", "    "):
+                typer.echo(wrapped)
+
+
+@app.command()
 def layers() -> None:
     """Show the ladder of layers.
 
