@@ -10,6 +10,7 @@ from mlhier.errors import GenerationError, InvalidInputError
 
 __all__ = [
     "changed_paths",
+    "clone",
     "commit_all",
     "discard_untracked",
     "init_repo",
@@ -38,6 +39,11 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
 def is_repo(path: Path) -> bool:
     """Whether ``path`` is the top of a git work tree."""
     return (path / ".git").exists()
+
+
+def clone(source: Path, destination: Path) -> None:
+    """A local clone of ``source``'s current branch into the new folder ``destination``."""
+    _git(source, "clone", "--quiet", "--no-local", str(source), str(destination))
 
 
 def init_repo(path: Path) -> None:

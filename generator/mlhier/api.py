@@ -43,6 +43,7 @@ __all__ = [
     "plan_add",
     "plan_new",
     "pretend",
+    "pretend_update",
     "project_status",
     "update_project",
 ]
@@ -85,6 +86,8 @@ class LayerUpdate:
     after: str
     committed: bool
     """Whether the update changed files and was committed."""
+    files: tuple[str, ...] = ()
+    """The paths it changed (git status), committed together."""
 
 
 Confirm = Callable[[Summary], bool]
@@ -366,6 +369,17 @@ def update_project(
     carries (``history``: a git bundle; by default the one installed), with no network.
     """
     project = project.expanduser().resolve()
+    layers = _updatable_layers(project)
+    if template is not None:
+        _follow(project, layers, user_source(template, vcs_ref).path, vcs_ref)
+    with local_history(history) as local:
+        if local is None:
+            return tuple(_update_layers(project, layers, vcs_ref, progress))
+        with reading_from(local, UPSTREAM_URL):
+            return tuple(_update_layers(project, layers, vcs_ref, progress))
+
+
+def _updatable_layers(project: Path) -> tuple[Layer, ...]:
     _require_project(project)
     layers = applied_layers(project)
     if not layers:
@@ -375,13 +389,39 @@ def update_project(
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
     _git.require_clean(project)  # copier refuses a dirty tree; each layer below ends committed
-    if template is not None:
-        _follow(project, layers, user_source(template, vcs_ref).path, vcs_ref)
-    with local_history(history) as local:
-        if local is None:
-            return tuple(_update_layers(project, layers, vcs_ref, progress))
-        with reading_from(local, UPSTREAM_URL):
-            return tuple(_update_layers(project, layers, vcs_ref, progress))
+    return layers
+
+
+def pretend_update(
+    project: Path,
+    *,
+    vcs_ref: str | None = None,
+    template: str | None = None,
+    progress: Progress = _quiet,
+    history: Path | None = None,
+) -> tuple[LayerUpdate, ...]:
+    """What ``update_project`` would do, per layer, run on a clone of ``project``: writes nothing.
+
+    The clone holds the project's last commit, which is all an update reads (the work tree
+    must be clean).
+    """
+    project = project.expanduser().resolve()
+    _updatable_layers(project)
+    scratch = Path(tempfile.mkdtemp(prefix="mlhier-pretend-"))
+    try:
+        clone = scratch / project.name
+        _git.clone(project, clone)
+        return update_project(
+            clone, vcs_ref=vcs_ref, template=template, progress=progress, history=history
+        )
+    except UpdateConflictError as error:
+        said = str(error).replace(str(scratch / project.name), str(project))
+        raise UpdateConflictError(
+            said.replace(" left conflicts in ", " would leave conflicts in ", 1),
+            "nothing was written: run `mlhier update`, then resolve the markers",
+        ) from error
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _follow(project: Path, layers: tuple[Layer, ...], source: str, vcs_ref: str | None) -> None:
@@ -414,7 +454,8 @@ def _update_layers(
                 f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}",
                 "resolve the markers, commit, then run `mlhier update` again",
             )
-        committed = bool(_git.changed_paths(project))
+        changed = tuple(_git.changed_paths(project))
+        committed = bool(changed)
         if committed:
             if versions.moved:
                 message = (
@@ -424,7 +465,7 @@ def _update_layers(
             else:
                 message = f"Bring the {layer.name} layer in step with the layers below it"
             _git.commit_all(project, message, _author(project))
-        done.append(LayerUpdate(layer, versions.before, versions.after, committed))
+        done.append(LayerUpdate(layer, versions.before, versions.after, committed, changed))
     return done
 
 

@@ -301,6 +301,10 @@ def update(
             help="Follow this template from now on (a mirror or fork: git URL or local repo).",
         ),
     ] = None,
+    pretend: Annotated[
+        bool,
+        typer.Option("--pretend", help="List what would change, per layer; write nothing."),
+    ] = False,
 ) -> None:
     """Update every layer.
 
@@ -310,17 +314,25 @@ def update(
     """
     # Each layer's update is committed as it completes: an interrupt keeps those.
     with _reporting_errors("layers updated so far are committed; see `git status`"):
+        if pretend:
+            for done in api.pretend_update(path, vcs_ref=vcs_ref, template=template, progress=_say):
+                _say(_update_line(done, "would be "))
+                for name in done.files:
+                    typer.echo(f"  {name}")
+            _say("--pretend: nothing was written")
+            return
         for done in api.update_project(path, vcs_ref=vcs_ref, template=template, progress=_say):
             _say(_update_line(done))
 
 
-def _update_line(done: api.LayerUpdate) -> str:
+def _update_line(done: api.LayerUpdate, would: str = "") -> str:
     name = done.layer.name
     if done.before != done.after:
-        changed = "" if done.committed else " (no file changed)"
-        return f"{name}: updated from {done.before} to {done.after}{changed}"
+        count = len(done.files)
+        changed = f", {count} file{'s' * (count != 1)}" if done.committed else " (no file changed)"
+        return f"{name}: {would}updated from {done.before} to {done.after}{changed}"
     if done.committed:
-        return f"{name}: already at {done.after}; brought in step with the layers below"
+        return f"{name}: already at {done.after}; {would}brought in step with the layers below"
     return f"{name}: already at {done.after}, nothing to do"
 
 
