@@ -111,7 +111,7 @@ project_name_data:
   when: "{{ layer == 'data' }}"
   default: "{{ _external_data.devops.project_name | default('') }}"
   validator: >-
-    {% if not _external_data.devops and 'project_name_data' not in _copier_conf.data
+    {% if 'project_name_data' not in _copier_conf.data and not _external_data.devops
     %}the devops layer is not applied here: .copier-answers.devops.yml is missing{% endif %}
 zone:
   type: str

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import plumbum
 import pytest
 from typer.testing import CliRunner
@@ -299,3 +301,32 @@ def test_update_pretend_reports_a_conflict_it_would_leave(
     assert "would leave conflicts in CONTRIBUTING.md" in flat(result.output)
     assert (project / "CONTRIBUTING.md").read_text() == "one\nours\n"
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_plain_copier_update_skipping_answered_asks_only_the_new_question(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(
+        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
+    )
+    data = (template / "templates/data/questions.yml").read_text()
+    new_question = "archive_days:\n  type: int\n  when: \"{{ layer == 'data' }}\"\n  default: 30\n"
+    make_template({"templates/data/questions.yml": data + new_question}, tag="v2")
+    command = ["-m", "copier", "update", "--skip-answered", "-a", ".copier-answers.data.yml"]
+
+    child = pexpect.spawn(sys.executable, command, cwd=str(project), encoding="utf-8", timeout=60)
+    child.expect("archive_days")
+    asked_before = child.before
+    child.send("\x15")  # the prompt comes pre-filled with the default: Ctrl-U clears it
+    child.sendline("90")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    for answered in ("layer", "project_name_data", "zone"):
+        assert answered not in asked_before
+    assert "Warning" not in asked_before + child.before
+    assert answers(project, "data")["archive_days"] == 90
+    assert answers(project, "data")["zone"] == "raw"
