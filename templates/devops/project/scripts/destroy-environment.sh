@@ -35,7 +35,7 @@ done
 
 cfn() { aws cloudformation --region "${AWS_REGION}" "$@"; }
 
-account="$(aws sts get-caller-identity --query Account --output text)" \
+account="$(aws sts get-caller-identity --region "${AWS_REGION}" --query Account --output text)" \
   || fail 1 "no AWS credentials: log in to the account of ${ENV} (${EXPECTED_ACCOUNT}) first"
 if [ -n "${EXPECTED_ACCOUNT}" ] && [ "${account}" != "${EXPECTED_ACCOUNT}" ]; then
   fail 1 "these credentials are for account ${account}; ${ENV} lives in ${EXPECTED_ACCOUNT}"
