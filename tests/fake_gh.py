@@ -6,6 +6,7 @@ Installed on PATH as `gh` by the tests of `make github-setup`. Its repository li
 - "team": a private repository on GitHub Pro or Team: environments and rulesets, but required
   reviewers are refused with GitHub's 422;
 - "free": a private repository on GitHub Free: no environments, no rulesets.
+A "reviewer_error" makes GitHub refuse the reviewers with that 422 message whatever the plan.
 Each call is appended to $FAKE_GH_LOG as one JSON line: {"args": [...], "body": <JSON or null>}.
 `--jq` accepts only the filters the setup script uses, translated here; an unknown one fails.
 """
@@ -66,6 +67,8 @@ def environment_api(state: dict[str, Any], method: str, parts: list[str], body: 
     if len(parts) == 1 and method == "PUT":
         if body.get("reviewers") is not None and state["plan"] != "public":
             raise ApiError(422, NO_REVIEWERS)
+        if body.get("reviewers") is not None and "reviewer_error" in state:
+            raise ApiError(422, state["reviewer_error"])
         environment = environments.setdefault(name, {"branch_policies": []})
         environment["deployment_branch_policy"] = body.get("deployment_branch_policy")
         environment["reviewers"] = body.get("reviewers")

@@ -186,6 +186,19 @@ def test_running_again_converges_and_enable_deploy_turns_deploys_on(
     assert "Deploys are enabled" in run.output
 
 
+def test_a_422_for_another_reason_than_the_plan_is_an_error_not_the_fallback(
+    rendered_data_project: Path, github: Path
+) -> None:
+    write_state(github, plan="public", reviewer_error="Validation Failed")
+
+    run = setup(rendered_data_project, github, "ENABLE_DEPLOY=1")
+
+    assert run.returncode != 0
+    assert "could not create the environment prod: Validation Failed (HTTP 422)" in run.output
+    assert run.state["rulesets"] == []
+    assert "DEPLOY_ENABLED" not in run.state["variables"].get("", {})
+
+
 def test_a_private_repository_on_github_free_is_refused_and_deploys_stay_off(
     rendered_data_project: Path, github: Path
 ) -> None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GitHub side of deploys, as code (`make github-setup`; docs/devops.md, "GitHub environments"):
+# The GitHub side of deploys, as code (`make github-setup`; docs/devops.md, "GitHub environments
+# and deploys"):
 #   - environments dev (any branch), staging and prod (branch main only);
 #   - required reviewers on prod, or, where the repository's plan has none, a ruleset that lets
 #     main change only through pull requests that the code owners approved;
@@ -103,10 +104,16 @@ put_environment() {
   # GitHub answers 422 "Failed to create the environment protection rule. Please ensure the
   # billing plan supports the required reviewers protection rule." for private repositories
   # outside GitHub Enterprise.
-  if [ -n "${reviewers}" ] && [ "$(api_status)" = 422 ]; then return 3; fi
+  if [ -n "${reviewers}" ] && [ "$(api_status)" = 422 ] && grep -q 'billing plan' "${API_ERROR}"; then
+    return 3
+  fi
+  local hint="You need admin rights on ${REPOSITORY}."
+  if [ "${visibility}" != public ]; then
+    hint+=" GitHub Free offers environments to public repositories only: make the repository
+  public, or use GitHub Pro, Team or Enterprise (docs/devops.md, \"GitHub environments and deploys\")."
+  fi
   fail "could not create the environment ${env}: $(api_message)
-  GitHub Free offers environments to public repositories only: make the repository public, or
-  use GitHub Pro, Team or Enterprise (docs/devops.md, \"GitHub environments\")."
+  ${hint}"
 }
 
 # Deployment from branch main only: adds the policy, removes any other.
