@@ -95,7 +95,9 @@ def setup(project: Path, github: Path, *options: str) -> Run:
 def test_public_repository_gets_environments_reviewers_on_prod_and_the_variables(
     rendered_data_project: Path, github: Path
 ) -> None:
-    run = setup(rendered_data_project, github, "AWS_ACCOUNT_ID_prod=210987654321")
+    run = setup(
+        rendered_data_project, github, "AWS_ACCOUNT_ID_prod=210987654321", "PREVENT_SELF_REVIEW=1"
+    )
 
     assert run.returncode == 0, run.output
     environments = run.state["environments"]
@@ -104,6 +106,8 @@ def test_public_repository_gets_environments_reviewers_on_prod_and_the_variables
         assert environments[gated]["deployment_branch_policy"] == MAIN_ONLY
         assert [p["name"] for p in environments[gated]["branch_policies"]] == ["main"]
     assert environments["prod"]["reviewers"] == [{"type": "User", "id": 101}]  # the caller, alice
+    (prod,) = run.api_calls("PUT", "environments/prod")
+    assert prod["body"]["prevent_self_review"] is True
     assert environments["staging"]["reviewers"] is None
     assert run.state["rulesets"] == []  # reviewers gate prod: no fallback
     assert run.variables_set() == [
