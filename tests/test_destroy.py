@@ -53,11 +53,12 @@ def write_state(aws: Path, caller: str, stacks: dict[str, Any]) -> None:
     (aws / "state.json").write_text(json.dumps({"caller": caller, "stacks": stacks}))
 
 
-def make(project: Path, aws: Path, *arguments: str) -> Run:
+def make(project: Path, aws: Path, *arguments: str, **environment: str) -> Run:
     log = aws / "calls.jsonl"
     log.unlink(missing_ok=True)
     env = {
         **os.environ,
+        **environment,
         "PATH": f"{aws / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "FAKE_AWS_STATE": str(aws / "state.json"),
         "FAKE_AWS_LOG": str(log),
@@ -87,6 +88,18 @@ def test_destroying_prod_without_its_confirmation_exits_non_zero_and_calls_nothi
     assert "CONFIRM=demo-prod" in run.output
     assert run.calls == []
     assert "deleted" not in run.state["stacks"]["demo-prod-data-lake"]
+
+
+def test_env_and_confirm_count_only_on_the_command_line_not_from_the_shell(
+    rendered_data_project: Path, aws: Path
+) -> None:
+    write_state(aws, ADMIN, {"demo-prod-data-lake": {}})
+
+    run = make(rendered_data_project, aws, "destroy", ENV="prod", CONFIRM="demo-prod")
+
+    assert run.returncode != 0
+    assert "name the environment" in run.output
+    assert run.calls == []
 
 
 @pytest.mark.parametrize("environment", ["", "qa", "dev staging", "prod;true", "DEV"])
