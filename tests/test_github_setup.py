@@ -129,7 +129,7 @@ def test_a_plan_without_required_reviewers_falls_back_to_code_owner_review_of_ma
 ) -> None:
     write_state(github, plan="team")
 
-    run = setup(rendered_data_project, github, "REVIEWERS=bob,my-org/leads")
+    run = setup(rendered_data_project, github, "REVIEWERS=bob,my-org/leads", "ENABLE_PYPI=1")
 
     assert run.returncode == 0, run.output
     refused, accepted = run.api_calls("PUT", "environments/prod")
@@ -148,6 +148,8 @@ def test_a_plan_without_required_reviewers_falls_back_to_code_owner_review_of_ma
     assert rules["pull_request"]["require_code_owner_review"] is True
     assert rules["pull_request"]["required_approving_review_count"] == 1
     assert {"deletion", "non_fast_forward"} <= set(rules)
+    assert run.state["environments"]["pypi"]["deployment_branch_policy"] is None
+    assert run.state["variables"][""]["PYPI_PUBLISH"] == "true"
 
 
 def test_running_again_converges_and_enable_deploy_turns_deploys_on(
