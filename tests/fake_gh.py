@@ -44,8 +44,9 @@ def jq_filter(expression: str) -> Callable[[Any], list[str]]:
         ".login": lambda data: [data["login"]],
         ".id": lambda data: [str(data["id"])],
         '"\\(.type) \\(.id)"': lambda data: [f"{data['type']} {data['id']}"],
-        '.branch_policies[] | "\\(.id) \\(.name)"': lambda data: [
-            f"{policy['id']} {policy['name']}" for policy in data["branch_policies"]
+        '.branch_policies[] | "\\(.id) \\(.type) \\(.name)"': lambda data: [
+            f"{policy['id']} {policy['type']} {policy['name']}"
+            for policy in data["branch_policies"]
         ],
         ".errors | length": lambda data: [str(len(data["errors"]))],
     }

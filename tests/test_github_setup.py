@@ -14,7 +14,8 @@ import pytest
 
 FAKE_GH = Path(__file__).with_name("fake_gh.py")
 REPOSITORY = "repos/my-org/demo"
-MAIN_ONLY = {"protected_branches": False, "custom_branch_policies": True}
+# Deployments only from the policies listed on the environment (main, or the tag pattern v*).
+CUSTOM_POLICIES = {"protected_branches": False, "custom_branch_policies": True}
 
 
 @dataclass
@@ -103,7 +104,7 @@ def test_public_repository_gets_environments_reviewers_on_prod_and_the_variables
     environments = run.state["environments"]
     assert environments["dev"]["deployment_branch_policy"] is None  # any branch may deploy dev
     for gated in ("staging", "prod"):
-        assert environments[gated]["deployment_branch_policy"] == MAIN_ONLY
+        assert environments[gated]["deployment_branch_policy"] == CUSTOM_POLICIES
         assert [p["name"] for p in environments[gated]["branch_policies"]] == ["main"]
     assert environments["prod"]["reviewers"] == [{"type": "User", "id": 101}]  # the caller, alice
     (prod,) = run.api_calls("PUT", "environments/prod")
@@ -138,7 +139,7 @@ def test_a_plan_without_required_reviewers_falls_back_to_code_owner_review_of_ma
         {"type": "Team", "id": 501},
     ]
     assert "reviewers" not in accepted["body"]
-    assert accepted["body"]["deployment_branch_policy"] == MAIN_ONLY
+    assert accepted["body"]["deployment_branch_policy"] == CUSTOM_POLICIES
     assert "offers no required reviewers" in run.output
     (ruleset,) = run.state["rulesets"]
     assert ruleset["enforcement"] == "active"
@@ -148,7 +149,9 @@ def test_a_plan_without_required_reviewers_falls_back_to_code_owner_review_of_ma
     assert rules["pull_request"]["require_code_owner_review"] is True
     assert rules["pull_request"]["required_approving_review_count"] == 1
     assert {"deletion", "non_fast_forward"} <= set(rules)
-    assert run.state["environments"]["pypi"]["deployment_branch_policy"] is None
+    pypi = run.state["environments"]["pypi"]
+    assert pypi["deployment_branch_policy"] == CUSTOM_POLICIES
+    assert [(p["type"], p["name"]) for p in pypi["branch_policies"]] == [("tag", "v*")]
     assert run.state["variables"][""]["PYPI_PUBLISH"] == "true"
 
 
@@ -163,12 +166,12 @@ def test_running_again_converges_and_enable_deploy_turns_deploys_on(
         environments={
             "dev": {"deployment_branch_policy": None, "reviewers": None, "branch_policies": []},
             "staging": {
-                "deployment_branch_policy": MAIN_ONLY,
+                "deployment_branch_policy": CUSTOM_POLICIES,
                 "reviewers": None,
                 "branch_policies": [main, {"id": 99, "name": "release/*", "type": "branch"}],
             },
             "prod": {
-                "deployment_branch_policy": MAIN_ONLY,
+                "deployment_branch_policy": CUSTOM_POLICIES,
                 "reviewers": None,
                 "branch_policies": [main],
             },

@@ -116,22 +116,24 @@ put_environment() {
   ${hint}"
 }
 
-# Deployment from branch main only: adds the policy, removes any other.
-restrict_to_main() {
-  local env=$1 path="repos/${REPOSITORY}/environments/$1/deployment-branch-policies"
-  local policies id name found=no
-  policies="$(api GET "${path}" '' '.branch_policies[] | "\(.id) \(.name)"')" || fail "${env}: $(api_message)"
-  while read -r id name; do
+# restrict_deployments ENVIRONMENT TYPE NAME: deployments only from that branch (or tag) pattern;
+# adds the policy, removes any other.
+restrict_deployments() {
+  local env=$1 type=$2 pattern=$3 path="repos/${REPOSITORY}/environments/$1/deployment-branch-policies"
+  local policies id kind name found=no
+  policies="$(api GET "${path}" '' '.branch_policies[] | "\(.id) \(.type) \(.name)"')" \
+    || fail "${env}: $(api_message)"
+  while read -r id kind name; do
     [ -n "${id}" ] || continue
-    if [ "${name}" = main ]; then
+    if [ "${kind}" = "${type}" ] && [ "${name}" = "${pattern}" ]; then
       found=yes
     else
-      api DELETE "${path}/${id}" >/dev/null || fail "${env}: could not remove branch policy ${name}: $(api_message)"
-      say "  ${env}: removed the deployment branch policy ${name}"
+      api DELETE "${path}/${id}" >/dev/null || fail "${env}: could not remove the policy ${name}: $(api_message)"
+      say "  ${env}: removed the deployment policy ${kind} ${name}"
     fi
   done <<<"${policies}"
   if [ "${found}" = no ]; then
-    api POST "${path}" '{"name":"main","type":"branch"}' >/dev/null || fail "${env}: $(api_message)"
+    api POST "${path}" "{\"name\":\"${pattern}\",\"type\":\"${type}\"}" >/dev/null || fail "${env}: $(api_message)"
   fi
 }
 
@@ -183,7 +185,7 @@ for env in dev staging prod; do
   if [ "${env}" = dev ]; then
     say "environment dev: deploys from any branch"
   else
-    restrict_to_main "${env}"
+    restrict_deployments "${env}" branch main
     say "environment ${env}: deploys from main only"
   fi
   set_variable AWS_ACCOUNT_ID "$(account_of "${env}")" "${env}"
@@ -212,9 +214,11 @@ set_variable AWS_TOOLING_ACCOUNT_ID "${AWS_TOOLING_ACCOUNT_ID}"
 set_variable AWS_REGION "${AWS_REGION}"
 
 if [ "${ENABLE_PYPI}" = 1 ]; then
-  api PUT "repos/${REPOSITORY}/environments/pypi" '{"deployment_branch_policy":null}' >/dev/null \
-    || fail "could not create the environment pypi: $(api_message)"
-  say "environment pypi: publishes releases (add the trusted publisher on PyPI)"
+  api PUT "repos/${REPOSITORY}/environments/pypi" \
+    '{"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true}}' \
+    >/dev/null || fail "could not create the environment pypi: $(api_message)"
+  restrict_deployments pypi tag 'v*'
+  say "environment pypi: publishes from v* tags only (add the trusted publisher on PyPI)"
   set_variable PYPI_PUBLISH true
 fi
 
