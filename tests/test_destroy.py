@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stand_ins
+from stand_ins import MakeRun, install, run_make
 
 FAKE_AWS = Path(__file__).with_name("fake_aws.py")
 ACCOUNT = "123456789012"
@@ -22,13 +19,7 @@ LAKE_KEPT = [
 ]
 
 
-@dataclass
-class Run:
-    returncode: int
-    output: str
-    calls: list[list[str]]
-    state: dict[str, Any]
-
+class Run(MakeRun):
     def deleted(self) -> list[str]:
         """Stacks deleted, in order (by the name inside their stack ID)."""
         return [
@@ -38,42 +29,23 @@ class Run:
         ]
 
 
+def account(caller: str, stacks: dict[str, Any]) -> dict[str, Any]:
+    return {"caller": caller, "stacks": stacks}
+
+
 @pytest.fixture
 def aws(tmp_path: Path) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    stand_in = bin_dir / "aws"
-    stand_in.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKE_AWS}" "$@"\n')
-    stand_in.chmod(0o755)
-    write_state(tmp_path, caller=ADMIN, stacks={})
+    install(tmp_path, "aws", FAKE_AWS, account(ADMIN, {}))
     return tmp_path
 
 
 def write_state(aws: Path, caller: str, stacks: dict[str, Any]) -> None:
-    (aws / "state.json").write_text(json.dumps({"caller": caller, "stacks": stacks}))
+    stand_ins.write_state(aws, account(caller, stacks))
 
 
 def make(project: Path, aws: Path, *arguments: str, **environment: str) -> Run:
-    log = aws / "calls.jsonl"
-    log.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        **environment,
-        "PATH": f"{aws / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_AWS_STATE": str(aws / "state.json"),
-        "FAKE_AWS_LOG": str(log),
-    }
-    done = subprocess.run(
-        ["make", "--no-print-directory", *arguments],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    state = json.loads((aws / "state.json").read_text())
-    return Run(done.returncode, done.stdout + done.stderr, calls, state)
+    done = run_make(project, aws, "FAKE_AWS", *arguments, **environment)
+    return Run(done.returncode, done.output, done.calls, done.state)
 
 
 @pytest.mark.parametrize("confirm", [None, "CONFIRM=yes", "CONFIRM=demo-dev", "CONFIRM=prod"])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stand_ins
+from stand_ins import MakeRun, install, run_make
 
 FAKE_GH = Path(__file__).with_name("fake_gh.py")
 REPOSITORY = "repos/my-org/demo"
@@ -18,13 +15,7 @@ REPOSITORY = "repos/my-org/demo"
 CUSTOM_POLICIES = {"protected_branches": False, "custom_branch_policies": True}
 
 
-@dataclass
-class Run:
-    returncode: int
-    output: str
-    calls: list[dict[str, Any]]
-    state: dict[str, Any]
-
+class Run(MakeRun):
     def api_calls(self, method: str, path: str) -> list[dict[str, Any]]:
         return [
             call
@@ -45,20 +36,9 @@ class Run:
         return found
 
 
-@pytest.fixture
-def github(tmp_path: Path) -> Path:
-    """A folder with the stand-in `gh` and its state: a repository my-org/demo, no environments."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    gh = bin_dir / "gh"
-    gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKE_GH}" "$@"\n')
-    gh.chmod(0o755)
-    write_state(tmp_path, plan="public")
-    return tmp_path
-
-
-def write_state(github: Path, plan: str, **extra: Any) -> None:
-    state = {
+def repository(plan: str, **extra: Any) -> dict[str, Any]:
+    """The stand-in's state: repository my-org/demo on ``plan``, no environments yet."""
+    return {
         "plan": plan,
         "repository": "my-org/demo",
         "login": "alice",
@@ -68,29 +48,21 @@ def write_state(github: Path, plan: str, **extra: Any) -> None:
         "next_id": 1,
         **extra,
     }
-    (github / "state.json").write_text(json.dumps(state))
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> Path:
+    install(tmp_path, "gh", FAKE_GH, repository("public"))
+    return tmp_path
+
+
+def write_state(github: Path, plan: str, **extra: Any) -> None:
+    stand_ins.write_state(github, repository(plan, **extra))
 
 
 def setup(project: Path, github: Path, *options: str) -> Run:
-    log = github / "calls.jsonl"
-    log.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "PATH": f"{github / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_GH_STATE": str(github / "state.json"),
-        "FAKE_GH_LOG": str(log),
-    }
-    done = subprocess.run(
-        ["make", "--no-print-directory", "github-setup", *options],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    state = json.loads((github / "state.json").read_text())
-    return Run(done.returncode, done.stdout + done.stderr, calls, state)
+    done = run_make(project, github, "FAKE_GH", "github-setup", *options)
+    return Run(done.returncode, done.output, done.calls, done.state)
 
 
 def test_public_repository_gets_environments_reviewers_on_prod_and_the_variables(
