@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,11 @@ zone:
 
 
 @pytest.fixture
-def make_template(tmp_path: Path) -> TemplateFactory:
+def make_template(short_tmp: Path) -> TemplateFactory:
     """Build a layered template in a git repo from ``files`` (over the toy layers), tagged."""
 
     def factory(files: Mapping[str, str] | None = None, *, tag: str = "v1") -> Path:
-        repo = tmp_path / "template"
+        repo = short_tmp / "template"
         if not repo.exists():
             repo.mkdir()
             shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
@@ -139,6 +140,31 @@ def make_template(tmp_path: Path) -> TemplateFactory:
         return repo
 
     return factory
+
+
+def flat(output: str) -> str:
+    """CLI output with its 80-column wrapping undone, to search for a phrase."""
+    return " ".join(line.strip() for line in output.splitlines())
+
+
+@pytest.fixture(scope="module")
+def short_tmp_module() -> Iterator[Path]:
+    """A temporary folder with a short path, removed afterwards.
+
+    Messages wrap at 80 columns but keep a path whole so it can be copied; pytest's own temporary
+    paths (longer still under xdist) would push realistic messages past 80 columns.
+    """
+    path = Path(tempfile.mkdtemp(prefix="mh-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """Like ``short_tmp_module``, for one test."""
+    path = Path(tempfile.mkdtemp(prefix="mh-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# One worker builds the generated projects that every test of this module shares.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 
 # uv, zizmor, check-jsonschema and cfn-lint come with mlhier[test].
 TOOLS = Path(sys.executable).parent

@@ -30,6 +30,10 @@ def test_new_prompts_with_the_folder_name_as_default(
     child.expect("author_email")
     child.send(CLEAR_LINE)
     child.sendline("jane@example.com")
+    child.expect("the devops layer: 3 files")
+    child.expect("author_name: Jane Doe")
+    child.expect(r"Create it\? \[Y/n\]")
+    child.sendline("y")
     child.expect("created")
     child.expect(pexpect.EOF)
     child.close()
@@ -39,3 +43,22 @@ def test_new_prompts_with_the_folder_name_as_default(
     assert recorded["project_name"] == "churn-model"
     assert recorded["author_name"] == "Jane Doe"
     assert recorded["author_email"] == "jane@example.com"
+
+
+def test_ctrl_c_at_a_prompt_exits_130_and_leaves_nothing(
+    make_template: TemplateFactory, tmp_path: Path
+) -> None:
+    parent = tmp_path / "work"
+    parent.mkdir()
+    command = ["-m", "mlhier", "new", str(parent / "p"), "--template", str(make_template())]
+    child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
+
+    child.expect("project_name")
+    child.sendintr()
+    child.expect("interrupted: nothing was written")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 130
+    assert "Traceback" not in (child.before or "")
+    assert list(parent.iterdir()) == []

@@ -61,3 +61,60 @@ def test_a_project_from_the_wheel_records_the_upstream_repository(
     version = wheel.name.split("-")[1]
     local = version.partition("+g")[2].partition(".")[0]
     assert recorded["_commit"] == (local or f"v{version}")
+
+
+def _path_without_uv(bin_dir: Path) -> str:
+    """A PATH holding only git, make, python3 and coreutils, linked one by one: no uv on it."""
+    import shutil
+
+    bin_dir.mkdir()
+    for tool in ("git", "make", "sh", "env", "cat", "ls", "mkdir", "rm", "cp", "mv", "uname"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    # uv needs a Python to lock with, as a user's machine has one on PATH.
+    (bin_dir / "python3").symlink_to(Path(sys.base_exec_prefix) / "bin" / "python3")
+    return str(bin_dir)
+
+
+@pytest.mark.slow
+def test_the_wheel_in_a_fresh_venv_locks_without_uv_on_path(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # Dependencies come from the package index, as for any user of the wheel.
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    import pwd
+
+    # HOME is isolated: share the real uv cache, so the lock resolves from a warm cache.
+    cache = os.environ.get("UV_CACHE_DIR") or f"{pwd.getpwuid(os.getuid()).pw_dir}/.cache/uv"
+    env = {
+        **os.environ,
+        "PATH": _path_without_uv(tmp_path / "bin"),
+        "UV_CACHE_DIR": cache,
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    env.pop("VIRTUAL_ENV", None)
+
+    done = subprocess.run(
+        [str(venv / "bin" / "mlhier"), "new", "demo", "--defaults"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+    project = tmp_path / "demo"
+    committed = subprocess.run(
+        ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert "uv.lock" in committed
+    recorded = answers(project, "devops")
+    assert recorded["_src_path"] == "https://github.com/mlhier/mlhier.git"
+    assert recorded["_commit"]

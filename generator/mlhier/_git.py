@@ -70,7 +70,8 @@ def commit_all(path: Path, message: str, author: tuple[str, str] | None = None) 
 
 def changed_paths(path: Path) -> list[str]:
     """Paths that differ from the last commit, untracked files included."""
-    return [line[3:] for line in _git(path, "status", "--porcelain").splitlines()]
+    output = _git(path, "status", "--porcelain", "--untracked-files=all")
+    return [line[3:] for line in output.splitlines()]
 
 
 def require_clean(path: Path) -> None:
@@ -78,7 +79,8 @@ def require_clean(path: Path) -> None:
     changed = changed_paths(path)
     if changed:
         raise InvalidInputError(
-            f"{path} has uncommitted changes ({', '.join(changed[:5])}): commit or stash them first"
+            f"{path} has uncommitted changes ({', '.join(changed[:5])})",
+            "commit or stash them first",
         )
 
 
@@ -90,5 +92,6 @@ def unmerged_paths(path: Path) -> list[str]:
 
 def discard_untracked(path: Path) -> None:
     """Undo a failed render in a clean work tree: restore tracked files, drop new ones."""
+    _git(path, "reset", "--quiet")  # a commit that failed after `git add` left them staged
     _git(path, "checkout", "--quiet", "--", ".")
     _git(path, "clean", "--quiet", "--force", "-d")

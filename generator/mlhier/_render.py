@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,7 +13,21 @@ from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
 
-__all__ = ["read_answers", "render_layer", "update_layer"]
+__all__ = ["read_answers", "recorded_source", "render_layer", "update_layer"]
+
+
+_FAILED_VALIDATOR = re.compile(
+    r"Validation error for question '(?P<name>\w+)': (?P<message>.*)", re.S
+)
+
+
+def _answer_message(message: str) -> str:
+    """copier's validator failure as the validator says it, led by the question's name."""
+    failed = _FAILED_VALIDATOR.fullmatch(message.strip())
+    if failed is None:
+        return message
+    name, said = failed["name"], failed["message"].strip()
+    return said if said.startswith(name) else f"{name}: {said}"
 
 
 @contextmanager
@@ -29,7 +44,9 @@ def _copier_errors() -> Iterator[None]:
             yield
         # copier reports a failed validator as ValueError, a bad request as UserMessageError
         except (ValueError, UserMessageError) as error:
-            raise InvalidInputError(str(error)) from error
+            raise InvalidInputError(_answer_message(str(error))) from error
+        except KeyboardInterrupt:  # Ctrl-C at a prompt: CopierAnswersInterrupt is a CopierError too
+            raise
         except CopierError as error:
             raise GenerationError(f"copier failed: {error}") from error
         except TemplateError as error:
@@ -90,6 +107,21 @@ def read_answers(project: Path, layer: Layer) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise InvalidInputError(f"{path} is not a mapping of answers")
     return {key: value for key, value in loaded.items() if not str(key).startswith("_")}
+
+
+def recorded_source(project: Path, layer: Layer) -> str:
+    """The template source (``_src_path``) that ``layer``'s answers file records in ``project``."""
+    import yaml
+
+    path = project / layer.answers_file
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidInputError(f"cannot read {path}: {error}") from error
+    source = loaded.get("_src_path") if isinstance(loaded, dict) else None
+    if not isinstance(source, str):
+        raise InvalidInputError(f"{path} records no template source (_src_path)")
+    return source
 
 
 def _record_source(answers_file: Path, src_path: str, commit: str) -> None:

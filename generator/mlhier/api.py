@@ -1,23 +1,73 @@
-"""mlhier's Python API: new project, add a layer, update all layers. The CLI calls only these."""
+"""mlhier's Python API: new project, add a layer, update all layers. The CLI calls only these.
+
+``new`` and ``add`` come in two steps: ``plan_*`` checks everything the user gave (paths,
+layers, template, answer keys) without writing anything; ``generate``/``apply`` render it.
+``new_project`` and ``add_layer`` do both.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlhier import _git, _uv
-from mlhier._render import read_answers, render_layer, update_layer
+from mlhier._answers import sort_answers
+from mlhier._questions import check_template, layer_questions
+from mlhier._render import read_answers, recorded_source, render_layer, update_layer
 from mlhier._source import TemplateSource, bundled_source
-from mlhier.errors import InvalidInputError, UpdateConflictError
+from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
 from mlhier.layers import Layer, applied_layers, get_layer, layer_below, layers_up_to
 
-__all__ = ["Progress", "add_layer", "new_project", "update_project"]
+__all__ = [
+    "Confirm",
+    "Plan",
+    "Progress",
+    "Summary",
+    "add_layer",
+    "apply",
+    "generate",
+    "new_project",
+    "plan_add",
+    "plan_new",
+    "pretend",
+    "update_project",
+]
 
 Progress = Callable[[str], None]
 """Called with a short line before each step, for the CLI to show."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``new`` or ``add`` will do, checked: where, which layers, from where, which answers."""
+
+    destination: Path
+    layers: tuple[Layer, ...]
+    source: TemplateSource
+    answers: Mapping[str, Mapping[str, Any]]
+    """The given answers of each layer, by layer name: a layer is passed only its own."""
+    new: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What was rendered and is about to land: files and recorded answers of each layer."""
+
+    destination: Path
+    files: Mapping[str, tuple[str, ...]]
+    answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(files) for files in self.files.values())
+
+
+Confirm = Callable[[Summary], bool]
+"""Asked once everything is rendered and before it lands; ``False`` discards it."""
 
 
 def _quiet(_: str) -> None:
@@ -50,31 +100,118 @@ def _author(project: Path) -> tuple[str, str] | None:
     return (str(name), str(email)) if name and email else None
 
 
-def _lock(project: Path, progress: Progress) -> None:
+def _lock(project: Path, shown: Path, progress: Progress) -> None:
     progress("locking the dependencies (uv lock)")
-    warning = _uv.lock(project)
-    if warning:
-        progress(f"warning: {warning}")
+    for line in _uv.lock(project, shown):
+        progress(f"warning: {line}")
 
 
-def _apply(
-    project: Path,
-    layer: Layer,
-    source: TemplateSource,
-    data: Mapping[str, Any],
-    defaults: bool,
-    user_defaults: Mapping[str, Any],
-) -> None:
-    # Upstream answers win: a layer must agree with the layers it stands on.
-    upstream = _upstream_answers(project, layer)
-    render_layer(
-        project,
-        layer,
-        source,
-        data={**data, **upstream},
-        defaults=defaults,
-        user_defaults=user_defaults,
-    )
+def _files(root: Path) -> set[str]:
+    """Every file under ``root`` outside ``.git``, relative and with ``/`` separators."""
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if not path.is_dir() and ".git" not in path.relative_to(root).parts
+    }
+
+
+def _render(
+    root: Path, plan: Plan, defaults: bool, progress: Progress
+) -> dict[str, tuple[str, ...]]:
+    """Render each layer of ``plan`` into ``root``; the files each one added, by layer name."""
+    user_defaults = {"project_name": plan.destination.name} if plan.new else {}
+    added: dict[str, tuple[str, ...]] = {}
+    for layer in plan.layers:
+        progress(f"rendering the {layer.name} layer")
+        before = _files(root)
+        # Upstream answers win: a layer must agree with the layers it stands on.
+        data = {**plan.answers.get(layer.name, {}), **_upstream_answers(root, layer)}
+        try:
+            render_layer(
+                root, layer, plan.source, data=data, defaults=defaults, user_defaults=user_defaults
+            )
+        except InvalidInputError as error:
+            given = plan.answers.get(layer.name, {})
+            named = "project_name" in given or not user_defaults
+            if not named and str(error).startswith("project_name"):
+                # The user may never have typed it: the default is the folder's name.
+                hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
+                raise InvalidInputError(
+                    str(error), f"{hint}pass --data project_name=..."
+                ) from error
+            raise
+        added[layer.name] = tuple(sorted(_files(root) - before))
+        progress(f"rendered the {layer.name} layer: {len(added[layer.name])} files")
+    return added
+
+
+def _summary(root: Path, plan: Plan, files: Mapping[str, tuple[str, ...]]) -> Summary:
+    answers = {layer.name: read_answers(root, layer) for layer in plan.layers}
+    for layer_answers in answers.values():
+        layer_answers.pop("layer", None)
+    return Summary(plan.destination, files, answers)
+
+
+def _check_answers(
+    data: Mapping[str, Any], source: TemplateSource, targets: tuple[Layer, ...]
+) -> dict[str, dict[str, Any]]:
+    return sort_answers(data, layer_questions(source), targets)
+
+
+def plan_new(
+    path: Path,
+    *,
+    up_to: str = "devops",
+    data: Mapping[str, Any] | None = None,
+    source: TemplateSource | None = None,
+) -> Plan:
+    """Check a ``new`` request without writing anything; ``InvalidInputError`` names the fault."""
+    destination = path.expanduser().resolve()
+    layers = layers_up_to(up_to)
+    if destination.is_file():
+        raise InvalidInputError(f"{destination} is a file: choose a new folder")
+    if destination.exists() and any(destination.iterdir()):
+        raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
+    if not destination.parent.is_dir():
+        raise InvalidInputError(f"{destination.parent} does not exist: create it first")
+    source = source or bundled_source(_version())
+    answers = _check_answers(data or {}, source, layers)
+    return Plan(destination, layers, source, answers, new=True)
+
+
+def generate(
+    plan: Plan,
+    *,
+    defaults: bool = False,
+    lock: bool = True,
+    progress: Progress = _quiet,
+    confirm: Confirm | None = None,
+) -> tuple[Layer, ...]:
+    """Render a planned new project, lock, then commit it and move it into place.
+
+    Everything is rendered in a hidden sibling folder first and moved into place at the end,
+    so a failure, a declined confirmation or Ctrl-C at any step leaves nothing at the path.
+    """
+    destination = plan.destination
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        files = _render(staging, plan, defaults, progress)
+        if confirm is not None and not confirm(_summary(staging, plan, files)):
+            raise DeclinedError("declined: nothing was written")
+        if lock:
+            _lock(staging, destination, progress)
+        progress("committing")
+        _git.init_repo(staging)
+        names = ", ".join(layer.name for layer in plan.layers)
+        message = f"Generate the project with mlhier {_version()} (layers: {names})"
+        _git.commit_all(staging, message, _author(staging))
+        if destination.exists():
+            destination.rmdir()
+        staging.rename(destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return plan.layers
 
 
 def new_project(
@@ -86,39 +223,77 @@ def new_project(
     source: TemplateSource | None = None,
     lock: bool = True,
     progress: Progress = _quiet,
+    confirm: Confirm | None = None,
 ) -> tuple[Layer, ...]:
-    """Render the ladder up to ``up_to`` into the new folder ``path``, lock, then commit it.
+    """Render the ladder up to ``up_to`` into the new folder ``path``, lock, then commit it."""
+    plan = plan_new(path, up_to=up_to, data=data, source=source)
+    return generate(plan, defaults=defaults, lock=lock, progress=progress, confirm=confirm)
 
-    Everything is rendered in a hidden sibling folder first and moved into place at the end,
-    so a failure at any step leaves nothing at ``path``.
-    """
-    destination = path.expanduser().resolve()
-    layers = layers_up_to(up_to)
-    if destination.exists() and (not destination.is_dir() or list(destination.iterdir())):
-        raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
-    if not destination.parent.is_dir():
-        raise InvalidInputError(f"{destination.parent} does not exist: create it first")
+
+def _require_project(project: Path, option: str = "--path") -> None:
+    if not project.exists():
+        raise InvalidInputError(f"{option} {project} does not exist")
+    if not project.is_dir():
+        raise InvalidInputError(f"{option} {project} is a file, not a project folder")
+
+
+def plan_add(
+    project: Path,
+    name: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    source: TemplateSource | None = None,
+) -> Plan:
+    """Check an ``add`` request without writing anything; ``InvalidInputError`` names the fault."""
+    project = project.expanduser().resolve()
+    layer = get_layer(name)
+    below = layer_below(layer)
+    if below is None:
+        raise InvalidInputError(f"{layer.name} is the base layer: start with `mlhier new`")
+    _require_project(project)
+    applied = applied_layers(project)
+    if layer in applied:
+        raise InvalidInputError(
+            f"the {layer.name} layer is already applied in {project}",
+            "to bring it to a newer template: mlhier update",
+        )
+    if below not in applied:
+        raise InvalidInputError(
+            f"the {layer.name} layer needs the {below.name} layer below it: "
+            f"{below.answers_file} is missing in {project}"
+        )
+    if not _git.is_repo(project):
+        raise InvalidInputError(f"{project} is not a git repository")
+    _git.require_clean(project)
     source = source or bundled_source(_version())
-    user_defaults = {"project_name": destination.name}
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    answers = _check_answers(data or {}, source, (layer,))
+    return Plan(project, (layer,), source, answers, new=False)
+
+
+def apply(
+    plan: Plan,
+    *,
+    defaults: bool = False,
+    lock: bool = True,
+    progress: Progress = _quiet,
+    confirm: Confirm | None = None,
+) -> Layer:
+    """Render a planned layer into its project, re-lock and commit; restore the tree on failure."""
+    project = plan.destination
+    (layer,) = plan.layers
     try:
-        for layer in layers:
-            progress(f"rendering the {layer.name} layer")
-            _apply(staging, layer, source, data or {}, defaults, user_defaults)
-        if lock:
-            _lock(staging, progress)
+        files = _render(project, plan, defaults, progress)
+        if confirm is not None and not confirm(_summary(project, plan, files)):
+            raise DeclinedError("declined: nothing was written")
+        if lock:  # a layer may add a workspace member: the lock must include it
+            _lock(project, project, progress)
         progress("committing")
-        _git.init_repo(staging)
-        names = ", ".join(layer.name for layer in layers)
-        message = f"Generate the project with mlhier {_version()} (layers: {names})"
-        _git.commit_all(staging, message, _author(staging))
-        if destination.exists():
-            destination.rmdir()
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        message = f"Add the {layer.name} layer with mlhier {_version()}"
+        _git.commit_all(project, message, _author(project))
+    except BaseException:  # Ctrl-C during the lock too: the work tree goes back as it was
+        _git.discard_untracked(project)
         raise
-    return layers
+    return layer
 
 
 def add_layer(
@@ -130,37 +305,24 @@ def add_layer(
     source: TemplateSource | None = None,
     lock: bool = True,
     progress: Progress = _quiet,
+    confirm: Confirm | None = None,
 ) -> Layer:
     """Apply the layer ``name`` to a generated project whose work tree is clean, then commit."""
-    project = project.expanduser().resolve()
-    layer = get_layer(name)
-    below = layer_below(layer)
-    applied = applied_layers(project)
-    if below is None:
-        raise InvalidInputError(f"{layer.name} is the base layer: start with `mlhier new`")
-    if layer in applied:
-        raise InvalidInputError(f"the {layer.name} layer is already applied in {project}")
-    if below not in applied:
-        raise InvalidInputError(
-            f"the {layer.name} layer needs the {below.name} layer below it: "
-            f"{below.answers_file} is missing in {project}"
-        )
-    if not _git.is_repo(project):
-        raise InvalidInputError(f"{project} is not a git repository")
-    _git.require_clean(project)
-    progress(f"rendering the {layer.name} layer")
+    plan = plan_add(project, name, data=data, source=source)
+    return apply(plan, defaults=defaults, lock=lock, progress=progress, confirm=confirm)
+
+
+def pretend(plan: Plan, *, defaults: bool = False, progress: Progress = _quiet) -> Summary:
+    """Render ``plan`` in a temporary folder outside the destination, list it, delete it."""
+    scratch = Path(tempfile.mkdtemp(prefix="mlhier-pretend-"))
     try:
-        _apply(project, layer, source or bundled_source(_version()), data or {}, defaults, {})
-    except BaseException:
-        _git.discard_untracked(project)
-        raise
-    if lock:  # a layer may add a workspace member: the lock must include it
-        _lock(project, progress)
-    progress("committing")
-    _git.commit_all(
-        project, f"Add the {layer.name} layer with mlhier {_version()}", _author(project)
-    )
-    return layer
+        if not plan.new:  # the layer below is read from the answers files the project holds
+            for below in applied_layers(plan.destination):
+                shutil.copy2(plan.destination / below.answers_file, scratch)
+        files = _render(scratch, plan, defaults, progress)
+        return _summary(scratch, plan, files)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def update_project(
@@ -168,20 +330,26 @@ def update_project(
 ) -> tuple[Layer, ...]:
     """Update every applied layer bottom-up, committing each; stop at the first conflict."""
     project = project.expanduser().resolve()
+    _require_project(project)
     layers = applied_layers(project)
     if not layers:
-        raise InvalidInputError(f"{project} holds no .copier-answers.<layer>.yml: not generated")
+        raise InvalidInputError(
+            f"{project} holds no .copier-answers.<layer>.yml: not generated by mlhier"
+        )
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
     _git.require_clean(project)  # copier refuses a dirty tree; each layer below ends committed
+    if vcs_ref is not None:
+        for layer in layers:
+            check_template(TemplateSource(recorded_source(project, layer), vcs_ref))
     for layer in layers:
         progress(f"updating the {layer.name} layer")
         update_layer(project, layer, vcs_ref=vcs_ref)
         conflicts = _git.unmerged_paths(project)
         if conflicts:
             raise UpdateConflictError(
-                f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}: "
-                "resolve the markers, commit, then run `mlhier update` again"
+                f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}",
+                "resolve the markers, commit, then run `mlhier update` again",
             )
         if _git.changed_paths(project):
             message = f"Update the {layer.name} layer with mlhier {_version()}"

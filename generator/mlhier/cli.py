@@ -1,8 +1,9 @@
-"""The typer command line: parse, call one API function, print. No logic of its own."""
+"""The typer command line: parse, call the API, print. No logic of its own."""
 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,14 +12,24 @@ from typing import Annotated, Any
 import typer
 
 from mlhier import api
+from mlhier._answers import parse_pairs, read_data_file
 from mlhier._source import TemplateSource, user_source
-from mlhier.errors import InvalidInputError, MlhierError
+from mlhier.errors import EXIT_CODES, INTERRUPTED, GenerationError, InvalidInputError, MlhierError
 from mlhier.layers import LADDER, layer_below
+
+WIDTH = 80  # every line mlhier prints fits a classic terminal
+
+_SHIPPED = [layer.name for layer in LADDER if layer.shipped]
+_ADDABLE = [layer.name for layer in LADDER if layer.shipped and layer_below(layer) is not None]
 
 app = typer.Typer(
     name="mlhier",
     help="Build an ML repository up the hierarchy of needs: devops, data, platform, mlops.",
-    no_args_is_help=True,
+    epilog="Exit status: "
+    + "; ".join(f"{code} {meaning.partition(':')[0]}" for code, meaning in EXIT_CODES)
+    + ".\n\nShell completion: mlhier --install-completion (bash, zsh, fish, PowerShell).",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     # Plain click help: rich's markdown rendering would double the start-up time of --help.
     rich_markup_mode=None,
@@ -26,64 +37,88 @@ app = typer.Typer(
 
 DataOption = Annotated[
     list[str] | None,
-    typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question; repeatable."),
+    typer.Option(
+        "--data", "-d", metavar="KEY=VALUE", help="Answer a question; repeatable; wins over files."
+    ),
 ]
 DataFileOption = Annotated[
     Path | None,
-    typer.Option("--data-file", help="YAML file of answers; --data wins over it.", exists=True),
+    typer.Option("--data-file", metavar="FILE", help="YAML mapping of question names to answers."),
 ]
 DefaultsOption = Annotated[
-    bool, typer.Option("--defaults", help="Ask nothing: use given answers, else defaults.")
+    bool,
+    typer.Option(
+        "--defaults", help="Ask nothing: use given answers, else defaults (implies --yes)."
+    ),
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Write without asking for confirmation.")
+]
+PretendOption = Annotated[
+    bool, typer.Option("--pretend", help="List the files it would write; write nothing.")
 ]
 TemplateOption = Annotated[
     str | None,
     typer.Option(
-        "--template", help="Template source (git URL or path) instead of the bundled one."
+        "--template",
+        metavar="SRC",
+        help="Template (git URL or folder) instead of the bundled one. "
+        "--data keys are checked only for a folder: copier clones a URL itself.",
     ),
 ]
 VcsRefOption = Annotated[
-    str | None, typer.Option("--vcs-ref", help="Git tag or commit of --template to render.")
+    str | None,
+    typer.Option("--vcs-ref", metavar="REF", help="Git tag or commit of --template to render."),
 ]
-PathOption = Annotated[Path, typer.Option("--path", help="The generated project.")]
+PathOption = Annotated[Path, typer.Option("--path", metavar="DIR", help="The generated project.")]
 LockOption = Annotated[
     bool, typer.Option("--lock/--no-lock", help="Run `uv lock` and commit uv.lock (needs PyPI).")
 ]
 
 
+def _wrap(text: str, first: str, rest: str = "  ") -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+        break_long_words=False,  # a path stays whole, so it can be copied
+    ) or [first.rstrip()]
+
+
 def _say(line: str) -> None:
-    typer.secho(f"mlhier: {line}", err=True, fg=typer.colors.CYAN)
+    for wrapped in _wrap(line, "mlhier: ", "        "):
+        typer.secho(wrapped, err=True, fg=typer.colors.CYAN)
+
+
+def _fail(message: str, hint: str | None, code: int) -> typer.Exit:
+    for line in message.splitlines() or [""]:
+        for wrapped in _wrap(line, "error: "):
+            typer.secho(wrapped, err=True, fg=typer.colors.RED)
+    if hint:
+        for wrapped in _wrap(hint, "hint: "):
+            typer.secho(wrapped, err=True)
+    return typer.Exit(code)
 
 
 @contextmanager
-def _reporting_errors() -> Iterator[None]:
-    """One clear line and a distinct exit code per error kind, never a traceback."""
+def _reporting_errors(interrupted: str = "nothing was written") -> Iterator[None]:
+    """A short message and a distinct exit code per error kind, never a traceback."""
     try:
         yield
     except MlhierError as error:
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(error.exit_code) from error
+        raise _fail(str(error), error.hint, error.exit_code) from error
     except OSError as error:  # an unwritable folder, a full disk: the system's own words
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from error
-    except KeyboardInterrupt:
-        typer.secho("interrupted: nothing was kept", err=True, fg=typer.colors.RED)
-        raise typer.Exit(130) from None
+        raise _fail(str(error), None, GenerationError.exit_code) from error
+    except (KeyboardInterrupt, typer.Abort):
+        typer.secho(f"interrupted: {interrupted}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(INTERRUPTED) from None
 
 
 def _answers(pairs: list[str] | None, data_file: Path | None) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    if data_file is not None:
-        import yaml
-
-        loaded = yaml.safe_load(data_file.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise InvalidInputError(f"--data-file {data_file} must hold a mapping of answers")
-        answers.update(loaded)
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInputError(f"--data {pair!r} must look like KEY=VALUE")
-        answers[key.strip()] = value
+    answers = read_data_file(data_file) if data_file is not None else {}
+    answers.update(parse_pairs(pairs or []))
     return answers
 
 
@@ -97,34 +132,85 @@ def _source(template: str | None, vcs_ref: str | None) -> TemplateSource | None:
 
 def _require_terminal(defaults: bool) -> None:
     if not defaults and not sys.stdin.isatty():
-        raise InvalidInputError("no terminal to ask questions on: pass --defaults (and --data)")
+        raise InvalidInputError(
+            "no terminal to ask the questions on", "pass --defaults (and --data KEY=VALUE)"
+        )
+
+
+def _show_summary(summary: api.Summary, verb: str) -> None:
+    layers = ", ".join(summary.files)
+    typer.echo(f"{verb} {summary.destination}: {summary.file_count} files ({layers})", err=True)
+    for layer, files in summary.files.items():
+        typer.echo(f"  the {layer} layer: {len(files)} files", err=True)
+        for name, value in summary.answers.get(layer, {}).items():
+            for wrapped in _wrap(f"{name}: {value}", "    ", "      "):
+                typer.echo(wrapped, err=True)
+
+
+def _confirmation(yes: bool, defaults: bool, verb: str) -> api.Confirm | None:
+    if yes or defaults:
+        return None
+
+    def confirm(summary: api.Summary) -> bool:
+        _show_summary(summary, verb)
+        return typer.confirm(f"{verb} it?", default=True, err=True)
+
+    return confirm
+
+
+def _list_pretended(summary: api.Summary) -> None:
+    for layer, files in summary.files.items():
+        _say(f"the {layer} layer would write {len(files)} files:")
+        for name in files:
+            typer.echo(f"  {name}")
+    _say("--pretend: nothing was written")
 
 
 def _version_callback(value: bool) -> None:
     if value:
         from mlhier import __version__
+        from mlhier._source import _template_ref
 
-        typer.echo(f"mlhier {__version__}")
+        typer.echo(f"mlhier {__version__} (templates: {_template_ref(__version__)})")
         raise typer.Exit
 
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show mlhier's version and the template version (git ref) it bundles.",
+        ),
     ] = False,
 ) -> None:
     """Build an ML repository up the hierarchy of needs: devops, data, platform, mlops."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit
 
 
 @app.command()
 def new(
     path: Annotated[
-        Path, typer.Argument(help="New or empty folder; its name is the project name.")
+        Path,
+        typer.Argument(metavar="PATH", help="New or empty folder; its name is the project name."),
     ],
-    up_to: Annotated[str, typer.Option("--up-to", help="Highest layer to apply.")] = "devops",
+    up_to: Annotated[
+        str,
+        typer.Option(
+            "--up-to",
+            metavar=f"[{'|'.join(_SHIPPED)}]",
+            help=f"Highest layer to apply: {', '.join(_SHIPPED)}.",
+        ),
+    ] = "devops",
     defaults: DefaultsOption = False,
+    yes: YesOption = False,
+    pretend: PretendOption = False,
     data: DataOption = None,
     data_file: DataFileOption = None,
     template: TemplateOption = None,
@@ -134,17 +220,22 @@ def new(
     """Generate a new project.
 
     Renders the layers bottom-up into PATH, locks the dependencies, runs git init and commits.
+    Asked interactively, it shows what it rendered and asks before writing it.
     """
     with _reporting_errors():
+        plan = api.plan_new(
+            path, up_to=up_to, data=_answers(data, data_file), source=_source(template, vcs_ref)
+        )
         _require_terminal(defaults)
-        layers = api.new_project(
-            path,
-            up_to=up_to,
-            data=_answers(data, data_file),
+        if pretend:
+            _list_pretended(api.pretend(plan, defaults=defaults, progress=_say))
+            return
+        layers = api.generate(
+            plan,
             defaults=defaults,
-            source=_source(template, vcs_ref),
             lock=lock,
             progress=_say,
+            confirm=_confirmation(yes, defaults, "Create"),
         )
         _say(f"created {path} with layers {', '.join(layer.name for layer in layers)}")
         typer.echo(f"Next: cd {path} && make setup && make check")
@@ -152,9 +243,18 @@ def new(
 
 @app.command()
 def add(
-    layer: Annotated[str, typer.Argument(help="The layer to apply next, e.g. data.")],
+    layer: Annotated[
+        str,
+        typer.Argument(
+            metavar="LAYER",
+            help=f"The layer to apply next: {', '.join(_ADDABLE)}.",
+            show_default=False,
+        ),
+    ],
     path: PathOption = Path(),
     defaults: DefaultsOption = False,
+    yes: YesOption = False,
+    pretend: PretendOption = False,
     data: DataOption = None,
     data_file: DataFileOption = None,
     template: TemplateOption = None,
@@ -164,17 +264,22 @@ def add(
     """Apply the next layer.
 
     Renders LAYER into the generated project at --path, re-locks and commits.
+    Asked interactively, it shows what it rendered and asks before committing it.
     """
     with _reporting_errors():
+        plan = api.plan_add(
+            path, layer, data=_answers(data, data_file), source=_source(template, vcs_ref)
+        )
         _require_terminal(defaults)
-        added = api.add_layer(
-            path,
-            layer,
-            data=_answers(data, data_file),
+        if pretend:
+            _list_pretended(api.pretend(plan, defaults=defaults, progress=_say))
+            return
+        added = api.apply(
+            plan,
             defaults=defaults,
-            source=_source(template, vcs_ref),
             lock=lock,
             progress=_say,
+            confirm=_confirmation(yes, defaults, "Add"),
         )
         _say(f"added the {added.name} layer")
 
@@ -183,7 +288,10 @@ def add(
 def update(
     path: PathOption = Path(),
     vcs_ref: Annotated[
-        str | None, typer.Option("--vcs-ref", help="Template tag to update to (default: newest).")
+        str | None,
+        typer.Option(
+            "--vcs-ref", metavar="REF", help="Template tag to update to [default: newest]."
+        ),
     ] = None,
 ) -> None:
     """Update every layer.
@@ -191,7 +299,8 @@ def update(
     Runs `copier update` for each applied layer bottom-up, one commit per layer; stops with
     exit status 3 at the first conflict.
     """
-    with _reporting_errors():
+    # Each layer's update is committed as it completes: an interrupt keeps those.
+    with _reporting_errors("layers updated so far are committed; see `git status`"):
         layers = api.update_project(path, vcs_ref=vcs_ref, progress=_say)
         _say(f"updated {', '.join(layer.name for layer in layers)}")
 

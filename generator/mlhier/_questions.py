@@ -1,0 +1,115 @@
+"""The questions each layer asks, read from ``templates/<layer>/questions.yml`` of a template.
+
+mlhier reads them before copier runs, so a wrong ``--data`` key is refused before anything is
+rendered. Only a template on this machine can be read: a remote git URL is cloned by copier
+itself, later, so its keys are left to copier.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlhier._source import TemplateSource
+from mlhier.errors import GenerationError, InvalidInputError
+from mlhier.layers import LADDER, Layer
+
+__all__ = ["check_template", "is_remote", "layer_questions"]
+
+_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
+
+
+def is_remote(src: str) -> bool:
+    """Whether ``src`` names a git repository copier has to clone rather than a local folder."""
+    return src.startswith(_REMOTE_PREFIXES)
+
+
+def _git_show(repo: Path, ref: str, relative: str) -> str | None:
+    done = subprocess.run(
+        ["git", "show", f"{ref}:{relative}"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def _ref_exists(repo: Path, ref: str) -> bool:
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _reads_history(source: TemplateSource) -> bool:
+    # "HEAD" is how mlhier renders a checkout's working tree (dirty files included).
+    return source.vcs_ref not in (None, "HEAD")
+
+
+def check_template(source: TemplateSource) -> Path | None:
+    """The local folder of ``source`` after checking it is a copier template; ``None`` if remote."""
+    if is_remote(source.path):
+        return None
+    folder = Path(source.path)
+    if not folder.exists():
+        raise InvalidInputError(
+            f"--template {source.path} does not exist", "give a folder or a git URL"
+        )
+    if not folder.is_dir():
+        raise InvalidInputError(f"--template {source.path} is a file, not a template folder")
+    if _reads_history(source):
+        ref = str(source.vcs_ref)
+        if not (folder / ".git").exists():
+            raise InvalidInputError(
+                f"--vcs-ref {ref}: {folder} is not a git repository", "drop --vcs-ref"
+            )
+        if not _ref_exists(folder, ref):
+            raise InvalidInputError(f"--vcs-ref {ref} is not a tag or commit of {folder}")
+        if _git_show(folder, ref, "copier.yml") is None:
+            raise InvalidInputError(f"--template {folder} has no copier.yml at {ref}")
+    elif not (folder / "copier.yml").is_file():
+        what = "is empty" if not any(folder.iterdir()) else "has no copier.yml"
+        raise InvalidInputError(f"--template {folder} {what}: not a copier template")
+    return folder
+
+
+def _question_names(text: str, where: str) -> tuple[str, ...]:
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        """Only the names matter: a tag copier understands (``!include``...) reads as nothing."""
+
+    _Loader.add_multi_constructor("!", lambda *_: None)
+    try:
+        # Several documents are allowed, as in copier.yml; the questions are their keys.
+        documents = list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as error:
+        raise GenerationError(f"the template's {where} is not valid YAML") from error
+    names: list[str] = []
+    for document in documents:
+        if document is None:
+            continue
+        if not isinstance(document, Mapping):
+            raise GenerationError(f"the template's {where} is not a mapping of questions")
+        names.extend(str(name) for name in document)
+    return tuple(names)
+
+
+def layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]] | None:
+    """Each shipped layer's question names, or ``None`` when the template is a remote URL."""
+    folder = check_template(source)
+    if folder is None:
+        return None
+    questions: dict[Layer, tuple[str, ...]] = {}
+    for layer in LADDER:
+        if not layer.shipped:
+            continue
+        relative = f"templates/{layer.name}/questions.yml"
+        if _reads_history(source):
+            text = _git_show(folder, str(source.vcs_ref), relative)
+        else:
+            path = folder / relative
+            text = path.read_text(encoding="utf-8") if path.is_file() else None
+        questions[layer] = _question_names(text, relative) if text is not None else ()
+    return questions

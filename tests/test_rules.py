@@ -1,0 +1,395 @@
+"""The answer rules of templates/rules.jinja, evaluated as copier evaluates them, without renders.
+
+Each validator and default is read from the layers' questions.yml and rendered in a Jinja
+environment rooted at the template root with copier's filters, which is what copier does for
+every question: fast enough for a table of every question and for property tests.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+from functools import cache
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jinja2.sandbox import SandboxedEnvironment
+
+from conftest import REPO_ROOT
+
+LAYERS = ("devops", "data")
+MAX_MESSAGE = 76  # copier's prompt cuts a message at the terminal's width (80 columns, less frame)
+ENVIRONMENTS = ("dev", "staging", "prod")
+BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@cache
+def questions(layer: str) -> dict[str, dict[str, Any]]:
+    loaded = yaml.safe_load((REPO_ROOT / "templates" / layer / "questions.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """Like copier's: loader at the template root, ansible's filters, the template's envops."""
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(REPO_ROOT)),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def compiled(source: str) -> jinja2.Template:
+    return environment().from_string(source)
+
+
+def rules_module() -> Any:
+    return environment().get_template("templates/rules.jinja").module
+
+
+def context(layer: str, answers: dict[str, str], upstream: dict[str, str]) -> dict[str, Any]:
+    """The names copier puts in a validator's context (mlhier passes no --data here)."""
+    external = {"devops": upstream} if layer != "devops" else {}
+    return {"layer": layer, **answers, "_external_data": external, "_copier_conf": {"data": {}}}
+
+
+def with_defaults(
+    layer: str, given: dict[str, str], upstream: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every answer of ``layer``: ``given`` ones, the others from their (rendered) defaults."""
+    answers: dict[str, str] = {}
+    for name, question in questions(layer).items():
+        if name in given:
+            answers[name] = given[name]
+        else:
+            scope = context(layer, answers, upstream or {})
+            answers[name] = compiled(str(question["default"])).render(scope).strip()
+    return answers
+
+
+def refusal(layer: str, question: str, answers: dict[str, str], upstream: dict[str, str]) -> str:
+    """The validator's message for ``answers[question]``, empty when the value is accepted."""
+    source = questions(layer)[question]["validator"]
+    return compiled(source).render(context(layer, answers, upstream)).strip()
+
+
+DEVOPS_DEFAULTS = with_defaults("devops", {})
+
+
+def check(layer: str, question: str, value: str, others: dict[str, str] | None = None) -> str:
+    """Refusal of ``value`` for ``question``, every other answer at its default."""
+    if layer == "devops":
+        answers = with_defaults("devops", {**(others or {}), question: value})
+        return refusal("devops", question, answers, {})
+    upstream = with_defaults("devops", others or {})
+    answers = with_defaults("data", {question: value}, upstream)
+    return refusal("data", question, answers, upstream)
+
+
+# (layer, question, bad value, what the message must say). Every question has a row here; the
+# trailing-newline rows below add one more for every question.
+BAD_VALUES = [
+    ("devops", "project_name", "Demo", "lowercase letters, digits, single hyphens"),
+    ("devops", "project_name", "de", "3-40 characters long (it has 2)"),
+    ("devops", "project_name", "x" * 41, "3-40 characters long (it has 41)"),
+    ("devops", "project_name", "1demo", "a letter first"),
+    ("devops", "project_name", "demo--x", "single hyphens"),
+    ("devops", "project_name", "demo-", "single hyphens"),
+    ("devops", "project_name", "my_project", "single hyphens"),
+    ("devops", "project_name", "sthree-lake", "reserved by S3"),
+    ("devops", "package_name", "class", '"class" is a Python keyword'),
+    ("devops", "package_name", "os", '"os" is a standard-library module'),
+    ("devops", "package_name", "distutils", "standard-library module"),  # gone in 3.12
+    ("devops", "package_name", "typer", '"typer" is taken by a dependency'),
+    ("devops", "package_name", "pyarrow", "taken by a dependency"),
+    ("devops", "package_name", "pkg_", "no _ at the end"),
+    ("devops", "package_name", "My_pkg", "1-40 of a-z, 0-9, _"),
+    ("devops", "package_name", "pkg-name", "1-40 of a-z, 0-9, _"),
+    ("devops", "package_name", "_private", "a letter first"),
+    ("devops", "package_name", "p" * 41, "1-40 of a-z"),
+    ("devops", "description", "", "1-200 characters of text"),
+    ("devops", "description", "d" * 201, "1-200 characters of text"),
+    ("devops", "description", "two\nlines", "must be one line"),
+    ("devops", "description", " padded", "must not start or end with spaces"),
+    ("devops", "author_name", "Ann <ann@x.io>", "must not contain any of <>"),
+    ("devops", "author_name", " ", "1-100 characters of text"),
+    ("devops", "author_email", "not-an-email", "an e-mail address like name@example.com"),
+    ("devops", "author_email", "a@b", "an e-mail address"),
+    ("devops", "python_version", "3.10", "one of 3.11, 3.12, 3.13"),
+    ("devops", "python_version", "3.14", "one of 3.11, 3.12, 3.13"),
+    ("devops", "aws_region", "xx-nowhere-1", "an AWS region code like eu-west-1"),
+    ("devops", "aws_region", "eu_west_1", "an AWS region code"),
+    ("devops", "aws_region", "EU-WEST-1", "an AWS region code"),
+    ("devops", "aws_account_id", "12345", "exactly 12 digits"),
+    ("devops", "aws_account_id", "12345678901a", "exactly 12 digits"),
+    ("devops", "aws_account_id", "1234567890123", "exactly 12 digits"),
+    ("devops", "github_org", "-org", "single inner hyphens"),
+    ("devops", "github_org", "my--org", "single inner hyphens"),
+    ("devops", "github_org", "o" * 40, "1-39 letters"),
+    ("devops", "github_repo", "repo.git", 'end in ".git"'),
+    ("devops", "github_repo", "..", 'must not be "." or ".."'),
+    ("devops", "github_repo", "my repo", "(a GitHub repository)"),
+    ("devops", "aws_account_id_dev", "12345", "exactly 12 digits"),
+    ("devops", "aws_account_id_staging", "12345678901a", "exactly 12 digits"),
+    ("devops", "aws_account_id_prod", "1234567890123", "exactly 12 digits"),
+    ("devops", "monthly_budget_usd", "0", "a whole number of US dollars from 1 to 1000000"),
+    ("devops", "monthly_budget_usd", "1000001", "from 1 to 1000000"),
+    ("devops", "monthly_budget_usd", "12.5", "a whole number"),
+    ("devops", "monthly_budget_usd", "-5", "a whole number"),
+    ("data", "project_name_data", "Demo", "lowercase letters, digits, single hyphens"),
+    ("data", "package_name_data", "pkg_", "no _ at the end"),
+    ("data", "package_name_data", "json", "standard-library module"),
+    ("data", "python_version_data", "3.14", "one of 3.11, 3.12, 3.13"),
+    ("data", "aws_region_data", "moon-base-1", "an AWS region code"),
+    ("data", "aws_account_id_data", "0000", "exactly 12 digits"),
+    ("data", "aws_account_id_dev_data", "0000", "exactly 12 digits"),
+    ("data", "aws_account_id_staging_data", "x" * 12, "exactly 12 digits"),
+    ("data", "aws_account_id_prod_data", "", "exactly 12 digits"),
+    ("data", "github_org_data", "org-", "single inner hyphens"),
+    ("data", "org_name", "Acme", "lowercase letters, digits, single inner hyphens"),
+    ("data", "org_name", "acme_corp", "lowercase letters"),
+    ("data", "org_name", "xn--acme", "single inner hyphens"),
+    ("data", "org_name", "a" * 20, "at most 10 characters here, bucket names stop at 63"),
+    ("data", "zone_raw", "Raw", "2-12 lowercase letters or digits"),
+    ("data", "zone_raw", "logs", "the lake uses that name itself"),
+    ("data", "zone_raw", "r" * 13, "2-12 lowercase letters or digits"),
+    ("data", "zone_stage", "quarantine", "the lake uses that name itself"),
+    ("data", "zone_stage", "raw", "must differ from the other zones (raw)"),
+    ("data", "zone_curated", "GOLD", "2-12 lowercase letters or digits"),
+    ("data", "zone_curated", "stage", "must differ from the other zones (raw, stage)"),
+]
+
+GOOD_VALUES = [
+    ("devops", "project_name", "p" * 40),
+    ("devops", "project_name", "a-1"),
+    ("devops", "package_name", "a"),
+    ("devops", "package_name", "p" * 40),
+    ("devops", "package_name", "data_tools"),
+    ("devops", "description", "d" * 200),
+    ("devops", "author_name", "Åsa Öberg & Co."),
+    ("devops", "author_email", "first.last+ml@data.example.co.uk"),
+    ("devops", "python_version", "3.13"),
+    ("devops", "aws_region", "us-gov-west-1"),
+    ("devops", "aws_region", "cn-northwest-1"),
+    ("devops", "aws_region", "il-central-1"),
+    ("devops", "aws_account_id", "000000000000"),
+    ("devops", "aws_account_id_prod", "999999999999"),
+    ("devops", "monthly_budget_usd", "1"),
+    ("devops", "monthly_budget_usd", "1000000"),
+    ("devops", "github_org", "a"),
+    ("devops", "github_org", "A" * 39),
+    ("devops", "github_repo", "a.b_c-d"),
+    ("data", "org_name", "a"),
+    ("data", "zone_raw", "landing2"),
+    ("data", "zone_curated", "gold"),
+]
+
+
+def str_questions(layer: str) -> list[str]:
+    return [name for name, question in questions(layer).items() if question["type"] == "str"]
+
+
+TRAILING_NEWLINE = [(layer, name) for layer in LAYERS for name in str_questions(layer)]
+
+
+def test_every_question_has_a_bad_value_in_the_table() -> None:
+    asked = {(layer, name) for layer in LAYERS for name in questions(layer)}
+    assert asked == {(layer, name) for layer, name, _, _ in BAD_VALUES}
+
+
+@pytest.mark.parametrize(("layer", "question", "value", "rule"), BAD_VALUES)
+def test_bad_value_is_refused_naming_the_question_and_the_rule(
+    layer: str, question: str, value: str, rule: str
+) -> None:
+    message = check(layer, question, value)
+
+    assert message.startswith(question)
+    assert rule in message
+    assert len(message) <= MAX_MESSAGE, message
+
+
+@pytest.mark.parametrize(("layer", "question"), TRAILING_NEWLINE)
+def test_trailing_newline_is_refused_for_every_question(layer: str, question: str) -> None:
+    data_defaults = with_defaults("data", {}, DEVOPS_DEFAULTS)
+    value = (DEVOPS_DEFAULTS if layer == "devops" else data_defaults)[question]
+
+    assert check(layer, question, value) == ""
+    message = check(layer, question, value + "\n")
+    assert message.startswith(question)
+    assert "one line" in message
+    assert len(message) <= MAX_MESSAGE
+
+
+@pytest.mark.parametrize(("layer", "question", "value"), GOOD_VALUES)
+def test_good_edge_value_is_accepted(layer: str, question: str, value: str) -> None:
+    assert check(layer, question, value) == ""
+
+
+def test_missing_devops_layer_is_named() -> None:
+    message = refusal("data", "project_name_data", {"project_name_data": ""}, {})
+
+    assert message == "the devops layer is not applied here: .copier-answers.devops.yml is missing"
+
+
+def test_package_names_exclude_every_public_standard_library_module() -> None:
+    public = {name.lower() for name in sys.stdlib_module_names if not name.startswith("_")}
+
+    assert public <= set(rules_module().STDLIB)
+    assert {word.lower() for word in [*keyword.kwlist, *keyword.softkwlist]} - {"_"} <= set(
+        rules_module().KEYWORDS
+    )
+
+
+# Distribution names whose import name differs.
+IMPORT_NAMES = {
+    "pyyaml": "yaml",
+    "scikit-learn": "sklearn",
+    "pyarrow-stubs": "",  # stubs only: nothing to import
+    "types-pyyaml": "",
+}
+REQUIREMENT = re.compile(r'^\s*"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?[=<>!~]', re.MULTILINE)
+
+
+def test_package_names_exclude_every_dependency_of_the_generated_project() -> None:
+    pyprojects = sorted((REPO_ROOT / "templates").glob("*/project/**/pyproject.toml.jinja"))
+    distributions = {
+        name.lower() for path in pyprojects for name in REQUIREMENT.findall(path.read_text())
+    }
+    imports = {IMPORT_NAMES.get(name, name.replace("-", "_")) for name in distributions} - {""}
+
+    assert {"duckdb", "pyarrow", "yaml", "sklearn", "moto", "pytest", "ruff"} <= imports
+    for name in sorted(imports):
+        assert "taken by a dependency" in check("devops", "package_name", name), name
+
+
+def test_derived_package_name_avoids_a_taken_name() -> None:
+    answers = with_defaults("devops", {"project_name": "numpy"})
+
+    assert answers["package_name"] == "numpy_pkg"
+    assert refusal("devops", "package_name", answers, {}) == ""
+
+
+# --- properties: the two layers share each rule; derived bucket names always fit ---------------
+
+SHARED = ["project_name", "package_name", "python_version", "aws_region", "aws_account_id"]
+SHARED += ["github_org"]
+
+TEXT = st.text(alphabet="abcxyz019-_.AZ \n", max_size=45)
+CANDIDATES: dict[str, st.SearchStrategy[str]] = {
+    "project_name": st.from_regex(r"[a-z][a-z0-9]{0,12}(-[a-z0-9]{1,9}){0,4}", fullmatch=True),
+    "package_name": st.from_regex(r"[a-z][a-z0-9_]{0,42}", fullmatch=True)
+    | st.sampled_from(sorted(sys.stdlib_module_names)),
+    "python_version": st.from_regex(r"3[.]1[0-9]", fullmatch=True),
+    "aws_region": st.from_regex(
+        r"(eu|us|ap|xx|cn)(-gov|-isob)?-(west|southeast|nowhere|central)-[0-9]", fullmatch=True
+    ),
+    "aws_account_id": st.from_regex(r"[0-9]{11,13}", fullmatch=True),
+    "github_org": st.from_regex(r"[A-Za-z0-9-]{0,41}", fullmatch=True),
+}
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_devops_and_data_accept_the_same_values(name: str) -> None:
+    upstream = dict(DEVOPS_DEFAULTS)
+    data_answers = with_defaults("data", {}, upstream)
+
+    @BOUNDED
+    @given(value=CANDIDATES[name] | TEXT | TEXT.map(lambda text: text + "\n"))
+    def same_verdict(value: str) -> None:
+        devops = refusal("devops", name, {**DEVOPS_DEFAULTS, name: value}, {})
+        data = refusal("data", f"{name}_data", {**data_answers, f"{name}_data": value}, upstream)
+        assert bool(devops) == bool(data), (value, devops, data)
+        for message in (devops, data):
+            assert len(message) <= MAX_MESSAGE, message
+
+    same_verdict()
+
+
+# Valid devops answers by construction (filtering valid ones out of random text is too slow).
+VALID_DEVOPS = st.fixed_dictionaries(
+    {
+        "project_name": (
+            st.from_regex(r"[a-z][a-z0-9]{2,12}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
+            | st.from_regex(r"[a-z]{20,30}-[a-z]{5,9}", fullmatch=True)
+        ).filter(lambda name: not name.startswith(("sthree", "amzn-s3-demo"))),
+        "aws_region": st.from_regex(
+            r"(af|ap|ca|cn|eu|il|me|mx|sa|us)(-gov|-iso[a-z]?)?"
+            r"-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]",
+            fullmatch=True,
+        ),
+        "aws_account_id": st.from_regex(r"[0-9]{12}", fullmatch=True),
+        "github_org": st.from_regex(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}", fullmatch=True),
+    }
+)
+
+
+def bucket_names(data: dict[str, str]) -> list[str]:
+    """The lake's bucket names as config/datalake.yaml renders them."""
+    project = rules_module().bucket_project(data["project_name_data"], data["aws_region_data"])
+    zones = [data["zone_raw"], data["zone_stage"], data["zone_curated"], "logs"]
+    return [
+        "-".join(
+            (project, data["org_name"], zone, data["aws_region_data"], data["aws_account_id_data"])
+        )
+        + f"-{environment}"
+        for zone in zones
+        for environment in ENVIRONMENTS
+    ]
+
+
+S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def assert_valid_buckets(data: dict[str, str]) -> None:
+    for name in bucket_names(data):
+        assert S3_BUCKET.fullmatch(name), name
+        assert ".." not in name
+        assert not name.startswith(("xn--", "sthree-", "amzn-s3-demo-")), name
+
+
+def data_answers_on(devops_answers: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Devops answers completed by their defaults (which must pass too), and data defaults."""
+    upstream = with_defaults("devops", devops_answers)
+    for name in questions("devops"):
+        assert refusal("devops", name, upstream, {}) == "", (name, upstream)
+    return upstream, with_defaults("data", {}, upstream)
+
+
+@BOUNDED
+@given(devops_answers=VALID_DEVOPS)
+def test_any_valid_devops_answers_give_valid_data_defaults(devops_answers: dict[str, str]) -> None:
+    upstream, data = data_answers_on(devops_answers)
+
+    for name in questions("data"):
+        assert refusal("data", name, data, upstream) == "", (name, data)
+    assert_valid_buckets(data)
+
+
+@BOUNDED
+@given(
+    devops_answers=VALID_DEVOPS,
+    org=st.from_regex(r"[a-z0-9](-?[a-z0-9]){0,11}", fullmatch=True),
+    zones=st.lists(st.from_regex(r"[a-z][a-z0-9]{1,11}", fullmatch=True), min_size=3, max_size=3),
+)
+def test_any_data_answers_the_rules_accept_give_valid_bucket_names(
+    devops_answers: dict[str, str], org: str, zones: list[str]
+) -> None:
+    upstream, defaults = data_answers_on(devops_answers)
+    chosen = dict(
+        zip(["org_name", "zone_raw", "zone_stage", "zone_curated"], [org, *zones], strict=True)
+    )
+    data = {**defaults, **chosen}
+    messages = {name: refusal("data", name, data, upstream) for name in chosen}
+
+    for name, message in messages.items():
+        assert message == "" or message.startswith(name)
+        assert len(message) <= MAX_MESSAGE, message
+    if not any(messages.values()):
+        assert_valid_buckets(data)
