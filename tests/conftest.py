@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -164,3 +165,28 @@ def short_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="mh-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rendered_data_project(copie_session: Any) -> Path:
+    """The devops and data layers rendered once with default answers (project ``demo``).
+
+    Shared by the tests that read the generated workflows and run the generated make targets
+    against stand-in commands: they must not change it.
+    """
+    from pytest_copie.plugin import Copie
+
+    devops = copie_session.copy(extra_answers={"layer": "devops", "project_name": "demo"})
+    assert devops.exit_code == 0, devops.exception
+    data_copie = Copie(
+        default_template_dir=copie_session.default_template_dir,
+        test_dir=copie_session.test_dir,
+        config_file=copie_session.config_file,
+        parent_result=devops,
+        counter=copie_session.counter,
+    )
+    data = data_copie.copy(extra_answers={"layer": "data"})
+    copie_session.counter = data_copie.counter
+    assert data.exit_code == 0, data.exception
+    assert isinstance(data.project_dir, Path)
+    return data.project_dir
