@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,25 @@ def rendered_data_project(copie_session: Any) -> Path:
     assert data.exit_code == 0, data.exception
     assert isinstance(data.project_dir, Path)
     return data.project_dir
+
+
+def render_only(destination: Path, data: Mapping[str, object], keep: list[str]) -> None:
+    """Render one layer of this working tree, writing only its answers file and ``keep``.
+
+    Fast enough for a unit test: copier skips every other file. A layer rendered alone gets its
+    upstream answers as data, not from the answers file below it.
+    """
+    import copier
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "File not found; returning empty dict")
+        warnings.filterwarnings("ignore", ".*Dirty template.*")
+        copier.run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=dict(data),
+            defaults=True,
+            quiet=True,
+            vcs_ref="HEAD",
+            exclude=["*", "!.copier-answers.*", *(f"!{path}" for path in keep)],
+        )
