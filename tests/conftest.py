@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -164,3 +166,50 @@ def short_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="mh-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rendered_data_project(copie_session: Any) -> Path:
+    """The devops and data layers rendered once with default answers (project ``demo``).
+
+    Shared by the tests that read the generated workflows and run the generated make targets
+    against stand-in commands: they must not change it.
+    """
+    from pytest_copie.plugin import Copie
+
+    devops = copie_session.copy(extra_answers={"layer": "devops", "project_name": "demo"})
+    assert devops.exit_code == 0, devops.exception
+    data_copie = Copie(
+        default_template_dir=copie_session.default_template_dir,
+        test_dir=copie_session.test_dir,
+        config_file=copie_session.config_file,
+        parent_result=devops,
+        counter=copie_session.counter,
+    )
+    data = data_copie.copy(extra_answers={"layer": "data"})
+    copie_session.counter = data_copie.counter
+    assert data.exit_code == 0, data.exception
+    assert isinstance(data.project_dir, Path)
+    return data.project_dir
+
+
+def render_only(destination: Path, data: Mapping[str, object], keep: list[str]) -> None:
+    """Render one layer of this working tree, writing only its answers file and ``keep``.
+
+    Fast enough for a unit test: copier skips every other file. A layer rendered alone gets its
+    upstream answers as data, not from the answers file below it.
+    """
+    import copier
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "File not found; returning empty dict")
+        warnings.filterwarnings("ignore", ".*Dirty template.*")
+        copier.run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=dict(data),
+            defaults=True,
+            quiet=True,
+            vcs_ref="HEAD",
+            exclude=["*", "!.copier-answers.*", *(f"!{path}" for path in keep)],
+        )

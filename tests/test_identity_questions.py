@@ -5,13 +5,11 @@ The rules of the new questions are in tests/test_rules.py with every other quest
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from conftest import REPO_ROOT
+from conftest import render_only
 
 SEPARATE = {
     "aws_account_id": "111111111111",
@@ -21,27 +19,9 @@ SEPARATE = {
 }
 
 
-def _render(destination: Path, data: dict[str, Any], keep: list[str]) -> None:
-    """Render one layer from this working tree, writing only the answers file and ``keep``."""
-    import copier
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "File not found; returning empty dict")
-        warnings.filterwarnings("ignore", ".*Dirty template.*")
-        copier.run_copy(
-            str(REPO_ROOT),
-            destination,
-            data=data,
-            defaults=True,
-            quiet=True,
-            vcs_ref="HEAD",
-            exclude=["*", "!.copier-answers.*", *(f"!{path}" for path in keep)],
-        )
-
-
 def test_each_environment_keeps_its_own_account_through_the_layers(tmp_path: Path) -> None:
-    _render(tmp_path, {"layer": "devops", "project_name": "demo", **SEPARATE}, [])
-    _render(tmp_path, {"layer": "data"}, ["config", "config/datalake.yaml"])
+    render_only(tmp_path, {"layer": "devops", "project_name": "demo", **SEPARATE}, [])
+    render_only(tmp_path, {"layer": "data"}, ["config", "config/datalake.yaml"])
 
     devops = yaml.safe_load((tmp_path / ".copier-answers.devops.yml").read_text())
     data = yaml.safe_load((tmp_path / ".copier-answers.data.yml").read_text())

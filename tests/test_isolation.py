@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from cloudformation import Stack, load
 from iam_policy import Policy, Principal, Request, trust_allows
 
-from conftest import REPO_ROOT
+from conftest import render_only
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 PROJECT = "demo"
@@ -52,21 +51,7 @@ ALLOW_EVERYTHING: Policy = {
 
 def _render_infra(destination: Path, answers: Mapping[str, str]) -> Path:
     """Only infra/*.yaml of one layer, rendered by copier from this working tree."""
-    import copier
-
-    with warnings.catch_warnings():
-        # The data layer is rendered alone: its upstream answers come as data, not from a file.
-        warnings.filterwarnings("ignore", "File not found; returning empty dict")
-        warnings.filterwarnings("ignore", ".*Dirty template.*")
-        copier.run_copy(
-            str(REPO_ROOT),
-            destination,
-            data=dict(answers),
-            defaults=True,
-            quiet=True,
-            vcs_ref="HEAD",
-            exclude=["*", "!infra", "!infra/*.yaml"],
-        )
+    render_only(destination, answers, ["infra", "infra/*.yaml"])
     return destination / "infra"
 
 
