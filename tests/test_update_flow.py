@@ -207,7 +207,13 @@ def test_status_json_before_and_after_an_update(
         project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
     )
     make_template({"templates/devops/project/SECURITY.md": "one\n"}, tag="v2")
-    layer = {"version": "v1", "source": str(template), "newest": "v2", "current": False}
+    layer = {
+        "version": "v1",
+        "source": str(template),
+        "newest": "v2",
+        "source_readable": True,
+        "current": False,
+    }
 
     assert status_json(runner, project) == {
         "path": str(project),
@@ -330,3 +336,19 @@ def test_plain_copier_update_skipping_answered_asks_only_the_new_question(
     assert "Warning" not in asked_before + child.before
     assert answers(project, "data")["archive_days"] == 90
     assert answers(project, "data")["zone"] == "raw"
+
+
+def test_status_says_when_the_source_cannot_be_read(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new_project(project, defaults=True, source=user_source(str(template), "v1"), lock=False)
+    shutil.rmtree(template)
+
+    found = status_json(runner, project)
+    shown = flat(runner.invoke(app, ["status", "--path", str(project)]).output)
+
+    assert found["layers"][0]["newest"] is None
+    assert found["layers"][0]["source_readable"] is False
+    assert f"devops: at v1 (newest unknown: cannot read {template})" in shown

@@ -28,7 +28,8 @@ class LayerStatus:
     """The template version the layer records (``_commit``)."""
     source: str
     newest: str | None
-    """The newest release tag of its source, or ``None`` when it cannot be read."""
+    """The newest release tag of its source; ``None`` when it has none or cannot be read."""
+    source_readable: bool
 
     @property
     def current(self) -> bool | None:
@@ -115,7 +116,8 @@ def project_status(project: Path, local: Path | None) -> ProjectStatus:
         source = recorded_source(project, layer)
         tags = _tags(source, local)
         newest = newest_tag(tags) if tags is not None else None
-        layers.append(LayerStatus(layer.name, recorded_commit(project, layer), source, newest))
+        version = recorded_commit(project, layer)
+        layers.append(LayerStatus(layer.name, version, source, newest, tags is not None))
     missing = {}
     for layer in applied:
         below = layer_below(layer)

@@ -357,8 +357,10 @@ def status(
         return
     typer.echo(f"project {found.path}")
     for layer in found.layers:
-        if layer.newest is None:
-            newest = "newest unknown: the source cannot be read"
+        if not layer.source_readable:
+            newest = f"newest unknown: cannot read {layer.source}"
+        elif layer.newest is None:
+            newest = "its source has no release tag yet"
         elif layer.current:
             newest = "the newest"
         else:
