@@ -65,9 +65,10 @@ def test_a_layer_without_questions_has_no_view() -> None:
         pass  # pragma: no cover
 
 
-def _tree(root: Path) -> dict[str, bytes]:
+def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
+    """Each file's content and whether it is executable."""
     return {
-        path.relative_to(root).as_posix(): path.read_bytes()
+        path.relative_to(root).as_posix(): (path.read_bytes(), bool(path.stat().st_mode & 0o111))
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
