@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, answers, commit_and_tag, copy_real_template, git, write_tree
+from conftest import REPO_ROOT, TemplateFactory, answers, git
 from mlhier._render import render_layer
 from mlhier._source import TemplateSource
 from mlhier._view import layer_view, view_config
@@ -106,28 +106,30 @@ def test_a_view_renders_what_the_root_config_renders(
     assert len(trees[True]) > (len(_tree(devops_project)) if name != "devops" else 10)
 
 
-def test_a_project_rendered_through_views_updates_with_plain_copier(tmp_path: Path) -> None:
-    """Views are how the wheel renders; the answers file must still point at the one source."""
+def test_a_project_rendered_through_views_updates_with_plain_copier(
+    tmp_path: Path, make_template: TemplateFactory
+) -> None:
+    """Views are how the wheel renders; the answers file must still point at the one source.
+
+    The toy layers keep it fast: the real layers render through views in the test above.
+    """
     from copier import run_update
 
-    upstream = copy_real_template(tmp_path / "upstream")
-    git(upstream, "init", "--quiet", "--initial-branch=main")
-    commit_and_tag(upstream, "v1")
-    plain_copy = copy_real_template(tmp_path / "site-packages-copy")
+    upstream = make_template(tag="v1")
+    plain_copy = tmp_path / "site-packages-copy"
+    shutil.copytree(upstream, plain_copy, ignore=shutil.ignore_patterns(".git"))
     project = tmp_path / "demo"
-    devops = get_layer("devops")
-    _render(
-        project, devops, TemplateSource(str(plain_copy), record=(str(upstream), "v1"), layered=True)
-    )
+    source = TemplateSource(str(plain_copy), record=(str(upstream), "v1"), layered=True)
+    for layer in (get_layer("devops"), get_layer("data")):
+        render_layer(project, layer, source, data={}, defaults=True, user_defaults={})
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "generated")
-    write_tree(upstream, {"templates/devops/project/SECURITY.md": "# Security\n"})
-    commit_and_tag(upstream, "v2")
+    make_template({"templates/devops/project/SECURITY.md": "# Security\n"}, tag="v2")
 
     run_update(
         project,
-        answers_file=devops.answers_file,
+        answers_file=".copier-answers.devops.yml",
         defaults=True,
         overwrite=True,
         quiet=True,
@@ -136,4 +138,5 @@ def test_a_project_rendered_through_views_updates_with_plain_copier(tmp_path: Pa
     assert (project / "SECURITY.md").read_text() == "# Security\n"
     recorded = answers(project, "devops")
     assert (recorded["_src_path"], recorded["_commit"]) == (str(upstream), "v2")
-    assert recorded["project_name"] == "demo"
+    assert recorded["project_name"] == "toy"
+    assert answers(project, "data")["_src_path"] == str(upstream)
