@@ -23,14 +23,18 @@ Cases:
 - ``new-plain`` and ``copier-plain``: the same two from a copy of the templates outside git, which
   is how the wheel renders (no clone); ``copier-plain-git`` adds the ``git init`` and commit that
   ``mlhier new`` also does;
+- ``new-up-to-<layer>``: ``mlhier new --up-to <layer>`` for each shipped layer above devops; the
+  top one generates every shipped layer at once (``--layers`` selects these, ``new`` and
+  ``copier-plain``: the cases of the layers target);
 - ``new-lock``: ``mlhier new --defaults`` as it runs by default, with ``uv lock`` (needs PyPI);
 - ``cookiecutter``: ``cookiecutter --no-input`` of a template with the same file tree as
   ``templates/devops/project``, built by this script: it substitutes the project and package
   names and leaves the rest of each file as text.
 
 Verdicts: ``help`` within +0.15 s of ``typer-import``; ``new`` faster than ``copier`` (and
-``new-plain`` than ``copier-plain``). Rounds run every case once in turn, so changes in machine
-load spread over all cases.
+``new-plain`` than ``copier-plain``); ``new`` of every shipped layer within 1.3x the CPU of
+``copier-plain``, with each layer's own CPU printed above it. Rounds run every case once in
+turn, so changes in machine load spread over all cases.
 A case that fails is reported with the end of its error output; the script then exits 1.
 ``--strict`` also exits 1 when a target is missed.
 """
@@ -61,6 +65,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
 HELP_MARGIN_S = 0.15
+# `mlhier new` of every shipped layer against a plain `copier copy` of the devops layer (CPU).
+LAYERS_CPU_LIMIT = 1.3
 RUN_TIMEOUT_S = 300.0
 BUSY_RATIO = 1.25
 PROJECT = "demo"
@@ -337,6 +343,29 @@ def _missing(name: str) -> str:
     return f"{name} not found beside {sys.executable} or on PATH"
 
 
+def shipped_layers() -> tuple[str, ...]:
+    """The shipped layers, bottom-up, as the mlhier beside this interpreter knows them."""
+    try:
+        from mlhier.layers import LADDER
+    except ImportError:
+        return ("devops",)
+    return tuple(layer.name for layer in LADDER if layer.shipped)
+
+
+def up_to_key(layer: str) -> str:
+    """The case of ``mlhier new --up-to layer``; the base layer's is plain ``new``."""
+    return "new" if layer == shipped_layers()[0] else f"new-up-to-{layer}"
+
+
+def layer_case_keys() -> set[str]:
+    """The cases the layers target compares, side by side."""
+    return {*(up_to_key(layer) for layer in shipped_layers()), "copier-plain"}
+
+
+def _new_up_to(new_argv: Sequence[str], layer: str) -> Callable[[Path], list[str]]:
+    return lambda tmp: [*new_argv, "--up-to", layer, str(tmp / PROJECT)]
+
+
 def cases(scratch: Path) -> list[Case]:
     """Every case, its baselines next to it. ``scratch`` holds templates built for the run."""
     mlhier = _tool("mlhier")
@@ -391,6 +420,16 @@ def cases(scratch: Path) -> list[Case]:
             lambda tmp: [*new_argv, str(tmp / PROJECT)],
             output=PROJECT,
             skip=None if mlhier else _missing("mlhier"),
+        ),
+        *(
+            Case(
+                up_to_key(layer),
+                f"mlhier new --up-to {layer} --defaults {' '.join(no_lock)}".rstrip(),
+                _new_up_to(new_argv, layer),
+                output=PROJECT,
+                skip=None if mlhier else _missing("mlhier"),
+            )
+            for layer in shipped_layers()[1:]
         ),
         Case(
             "copier",
@@ -473,6 +512,55 @@ def busy(results: Sequence[Result]) -> bool:
     return bool(ran) and statistics.median(r.median / max(r.cpu, 1e-3) for r in ran) > BUSY_RATIO
 
 
+def marginal_costs(cumulative: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Each layer's own cost from the costs of ``new --up-to`` each layer, bottom-up.
+
+    The base layer's is its whole run (interpreter, imports, git); each layer above costs the
+    difference between generating up to it and up to the layer below.
+    """
+    costs: list[tuple[str, float]] = []
+    below = 0.0
+    for layer, cost in cumulative:
+        costs.append((layer, cost - below))
+        below = cost
+    return costs
+
+
+def layers_verdict(
+    top: str, all_cpu: float, copier_cpu: float, limit: float = LAYERS_CPU_LIMIT
+) -> Verdict:
+    """The target: ``new --up-to top`` within ``limit`` times a plain copier copy of devops."""
+    ratio = all_cpu / copier_cpu
+    return Verdict(
+        f"mlhier new of every shipped layer (--up-to {top}) within {limit:.2f}x the CPU of"
+        " plain copier copy of the devops layer (plain copy)",
+        ratio <= limit,
+        f"CPU {all_cpu:.3f} s vs {copier_cpu:.3f} s: {ratio:.2f}x (limit {limit:.2f}x)",
+    )
+
+
+def _layer_verdicts(found: dict[str, Result]) -> list[Verdict]:
+    layers = shipped_layers()
+    runs = [found.get(up_to_key(layer)) for layer in layers]
+    copier = found.get("copier-plain")
+    if all(run is None for run in runs) and copier is None:
+        return []
+    target = f"mlhier new of every shipped layer within {LAYERS_CPU_LIMIT:.2f}x plain copier"
+    if not (copier and copier.ok and all(run and run.ok for run in runs)):
+        return [Verdict(target, None, "not measured: a case failed, was skipped or not selected")]
+    cumulative = [(layer, run.cpu) for layer, run in zip(layers, runs, strict=True) if run]
+    out = [
+        Verdict(
+            f"(info) CPU of the {layer} layer",
+            None,
+            f"{cost:.3f} s" + (" (its whole run)" if index == 0 else " (added to the layer below)"),
+        )
+        for index, (layer, cost) in enumerate(marginal_costs(cumulative))
+    ]
+    out.append(layers_verdict(layers[-1], cumulative[-1][1], copier.cpu))
+    return out
+
+
 def verdicts(results: Sequence[Result]) -> list[Verdict]:
     found = _by_key(results)
     out: list[Verdict] = []
@@ -525,6 +613,7 @@ def verdicts(results: Sequence[Result]) -> list[Verdict]:
                 _versus(new, by_hand),
             )
         )
+    out.extend(_layer_verdicts(found))
     return out
 
 
@@ -631,6 +720,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", default=str(DEFAULT_JSON), metavar="PATH", help="results file; '-' for none"
     )
+    parser.add_argument(
+        "--layers",
+        action="store_true",
+        help="only the cases of the layers target: new --up-to each layer, copier-plain",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
 
@@ -642,6 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case
             for case in cases(scratch)
             if not args.only or any(key in case.key for key in args.only)
+            if not args.layers or case.key in layer_case_keys()
         ]
         results = measure(selected, args.runs, max(args.warmup, 0), _progress)
 

@@ -75,8 +75,20 @@ def render_layer(
     if source.layered:
         from mlhier._view import layer_view
 
-        with layer_view(Path(source.path), layer.name) as view:
-            _copy_layer(destination, layer, str(view), None, data, defaults, user_defaults)
+        fresh = not (destination / ".git").exists()
+        with layer_view(Path(source.path), layer.name) as view, _without_git_probes(fresh):
+            _copy_layer(
+                destination,
+                layer,
+                str(view),
+                None,
+                data,
+                defaults,
+                user_defaults,
+                # The bundled template's own `_answers_file`, given literally: copier renders
+                # the setting again for every part of every path it writes.
+                answers_file=layer.answers_file,
+            )
     else:
         _copy_layer(destination, layer, source.path, source.vcs_ref, data, defaults, user_defaults)
     if source.record is not None:
@@ -91,6 +103,7 @@ def _copy_layer(
     data: Mapping[str, Any],
     defaults: bool,
     user_defaults: Mapping[str, Any],
+    answers_file: str | None = None,
 ) -> None:
     from copier import run_copy
 
@@ -99,11 +112,42 @@ def _copy_layer(
             src_path,
             destination,
             data={**data, "layer": layer.name},
+            answers_file=answers_file,
             user_defaults=dict(user_defaults),
             defaults=defaults,
             vcs_ref=vcs_ref,
             quiet=True,
         )
+
+
+def _git_unavailable() -> bool:
+    return False
+
+
+@contextmanager
+def _without_git_probes(active: bool) -> Iterator[None]:
+    """Spare copier's git processes whose answers mlhier knows, while rendering a view.
+
+    copier asks git whether a local template folder is a repository or a bundle (three
+    processes per render) and, after each file it writes, reads ``core.fileMode`` where it
+    writes (one process per file) to correct the mode of files git already tracks there. A view
+    is a plain folder, and in a destination that is not a repository yet (``new`` renders into
+    a fresh folder) nothing is tracked: both answers are known. copier offers no setting for
+    this (docs/performance.md), so its ``is_git_available`` says no for the render's duration.
+    """
+    import copier._main
+    import copier._template
+
+    modules = [copier._main, copier._template] if active else []
+    patched = [module for module in modules if hasattr(module, "is_git_available")]
+    saved = [module.is_git_available for module in patched]
+    for module in patched:
+        setattr(module, "is_git_available", _git_unavailable)  # noqa: B010
+    try:
+        yield
+    finally:
+        for module, original in zip(patched, saved, strict=True):
+            setattr(module, "is_git_available", original)  # noqa: B010
 
 
 @dataclass(frozen=True)
