@@ -15,6 +15,8 @@ pytestmark = pytest.mark.usefixtures("isolated_git")
 CLEAR_LINE = "\x15"  # prompts come pre-filled with the default; Ctrl-U clears it
 
 
+# copier started under a pseudo-terminal answers every devops question: about 4 s.
+@pytest.mark.slow
 def test_new_prompts_with_the_folder_name_as_default(
     make_template: TemplateFactory, tmp_path: Path
 ) -> None:

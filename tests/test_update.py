@@ -54,6 +54,8 @@ def changed_paths(project: Path) -> set[str]:
     return {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
 
 
+# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
+@pytest.mark.slow
 def test_devops_update_brings_the_change_and_keeps_the_user_edit(tmp_path: Path) -> None:
     repo = template_repo(tmp_path / "template")
     project = tmp_path / "demo"
@@ -81,6 +83,8 @@ def test_devops_update_brings_the_change_and_keeps_the_user_edit(tmp_path: Path)
     assert answers(project, "devops")["_commit"] == "v2"
 
 
+# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
+@pytest.mark.slow
 def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: Path) -> None:
     repo = template_repo(tmp_path / "template")
     project = tmp_path / "demo"
@@ -118,6 +122,8 @@ def _devops_files(tmp_path: Path, repo: Path) -> set[str]:
     return set(git(devops_only, "ls-files").splitlines())
 
 
+# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
+@pytest.mark.slow
 def test_a_project_from_a_plain_copy_updates_from_the_recorded_source(tmp_path: Path) -> None:
     """What `mlhier new` does with the templates inside the wheel, with a local upstream."""
     plain_copy = copy_real_template(tmp_path / "site-packages-copy")
