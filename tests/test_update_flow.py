@@ -96,15 +96,21 @@ def add_team_question(template: Path) -> dict[str, str]:
     }
 
 
-def test_a_new_devops_question_reaches_the_data_layer_on_update(
-    make_template: TemplateFactory, short_tmp: Path
-) -> None:
+def _data_project_before_the_team_question(make_template: TemplateFactory, parent: Path) -> Path:
+    """A devops + data project at v1 of a template whose v2 adds the devops question `team`."""
     template = make_template()
-    project = short_tmp / "p"
+    project = parent / "p"
     new_project(
         project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
     )
     make_template(add_team_question(template), tag="v2")
+    return project
+
+
+def test_a_new_devops_question_reaches_the_data_layer_on_update(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    project = _data_project_before_the_team_question(make_template, short_tmp)
 
     update_project(project)
 
@@ -116,12 +122,7 @@ def test_a_new_devops_question_reaches_the_data_layer_on_update(
 def test_a_changed_devops_answer_reaches_the_data_layer_on_the_next_update(
     make_template: TemplateFactory, short_tmp: Path
 ) -> None:
-    template = make_template()
-    project = short_tmp / "p"
-    new_project(
-        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
-    )
-    make_template(add_team_question(template), tag="v2")
+    project = _data_project_before_the_team_question(make_template, short_tmp)
     update_project(project)
     devops_answers = project / ".copier-answers.devops.yml"
     devops_answers.write_text(devops_answers.read_text().replace("team: core", "team: ml"))
