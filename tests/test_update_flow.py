@@ -26,14 +26,20 @@ def commits(project: Path) -> list[str]:
     return git(project, "log", "--format=%H").splitlines()
 
 
-def test_an_unchanged_project_updated_twice_makes_no_commit(
-    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
-) -> None:
+def _data_project_at_v1(make_template: TemplateFactory, parent: Path) -> tuple[Path, Path]:
+    """The toy template at v1 and a devops + data project ``parent/p`` generated from it."""
     template = make_template()
-    project = short_tmp / "p"
+    project = parent / "p"
     new_project(
         project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
     )
+    return template, project
+
+
+def test_an_unchanged_project_updated_twice_makes_no_commit(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    _, project = _data_project_at_v1(make_template, short_tmp)
     before = commits(project)
     answers_before = (project / ".copier-answers.data.yml").read_text()
 
@@ -98,11 +104,7 @@ def add_team_question(template: Path) -> dict[str, str]:
 
 def _data_project_before_the_team_question(make_template: TemplateFactory, parent: Path) -> Path:
     """A devops + data project at v1 of a template whose v2 adds the devops question `team`."""
-    template = make_template()
-    project = parent / "p"
-    new_project(
-        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
-    )
+    template, project = _data_project_at_v1(make_template, parent)
     make_template(add_team_question(template), tag="v2")
     return project
 
@@ -202,11 +204,7 @@ def status_json(runner: CliRunner, project: Path) -> dict[str, Any]:
 def test_status_json_before_and_after_an_update(
     runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
 ) -> None:
-    template = make_template()
-    project = short_tmp / "p"
-    new_project(
-        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
-    )
+    template, project = _data_project_at_v1(make_template, short_tmp)
     make_template({"templates/devops/project/SECURITY.md": "one\n"}, tag="v2")
     layer = {
         "version": "v1",
@@ -236,11 +234,7 @@ def test_status_json_before_and_after_an_update(
 def test_status_json_names_a_missing_layer_markers_rejects_and_uncommitted_files(
     runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
 ) -> None:
-    template = make_template()
-    project = short_tmp / "p"
-    new_project(
-        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
-    )
+    _, project = _data_project_at_v1(make_template, short_tmp)
     git(project, "rm", "--quiet", ".copier-answers.devops.yml")
     git(project, "commit", "--quiet", "-m", "lose the devops answers")
     (project / "README.md").write_text("<<<<<<< before\nours\n=======\ntheirs\n>>>>>>> after\n")
@@ -313,11 +307,7 @@ def test_update_pretend_reports_a_conflict_it_would_leave(
 def test_plain_copier_update_skipping_answered_asks_only_the_new_question(
     make_template: TemplateFactory, short_tmp: Path
 ) -> None:
-    template = make_template()
-    project = short_tmp / "p"
-    new_project(
-        project, up_to="data", defaults=True, source=user_source(str(template), "v1"), lock=False
-    )
+    template, project = _data_project_at_v1(make_template, short_tmp)
     data = (template / "templates/data/questions.yml").read_text()
     new_question = "archive_days:\n  type: int\n  when: \"{{ layer == 'data' }}\"\n  default: 30\n"
     make_template({"templates/data/questions.yml": data + new_question}, tag="v2")

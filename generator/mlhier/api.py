@@ -206,6 +206,24 @@ def plan_new(
     return Plan(destination, layers, source, answers, new=True)
 
 
+def _render_confirm_lock(
+    workdir: Path,
+    final: Path,
+    plan: Plan,
+    defaults: bool,
+    lock: bool,
+    progress: Progress,
+    confirm: Confirm | None,
+) -> None:
+    """Render the plan into ``workdir``, ask to go on, then lock; messages name ``final``."""
+    files = _render(workdir, plan, defaults, progress)
+    if confirm is not None and not confirm(_summary(workdir, plan, files)):
+        raise DeclinedError("declined: nothing was written")
+    if lock:  # a layer may add a workspace member: the lock must include it
+        _lock(workdir, final, progress)
+    progress("committing")
+
+
 def generate(
     plan: Plan,
     *,
@@ -222,12 +240,7 @@ def generate(
     destination = plan.destination
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        files = _render(staging, plan, defaults, progress)
-        if confirm is not None and not confirm(_summary(staging, plan, files)):
-            raise DeclinedError("declined: nothing was written")
-        if lock:
-            _lock(staging, destination, progress)
-        progress("committing")
+        _render_confirm_lock(staging, destination, plan, defaults, lock, progress, confirm)
         _git.init_repo(staging)
         names = ", ".join(layer.name for layer in plan.layers)
         message = f"Generate the project with mlhier {_version()} (layers: {names})"
@@ -309,12 +322,7 @@ def apply(
     project = plan.destination
     (layer,) = plan.layers
     try:
-        files = _render(project, plan, defaults, progress)
-        if confirm is not None and not confirm(_summary(project, plan, files)):
-            raise DeclinedError("declined: nothing was written")
-        if lock:  # a layer may add a workspace member: the lock must include it
-            _lock(project, project, progress)
-        progress("committing")
+        _render_confirm_lock(project, project, plan, defaults, lock, progress, confirm)
         message = f"Add the {layer.name} layer with mlhier {_version()}"
         _git.commit_all(project, message, _author(project))
     except BaseException:  # Ctrl-C during the lock too: the work tree goes back as it was
