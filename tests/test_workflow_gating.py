@@ -121,15 +121,23 @@ def steps_of(job: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return steps
 
 
+# Actions that use a job's OIDC token for something other than AWS: Sigstore signing, PyPI.
+OIDC_OUTSIDE_AWS = (
+    "actions/attest-build-provenance@",
+    "actions/attest@",
+    "pypa/gh-action-pypi-publish@",
+)
+
+
 def needs_aws(job: Mapping[str, Any]) -> bool:
-    """A job needs a cloud identity when it may mint an OIDC token or configures AWS credentials."""
+    """A job needs a cloud identity when it configures AWS credentials, or may mint an OIDC token
+    that no step of it uses for something else (attestations, PyPI)."""
+    uses = [str(step.get("uses", "")) for step in steps_of(job)]
+    if any(use.startswith("aws-actions/configure-aws-credentials@") for use in uses):
+        return True
     permissions = job.get("permissions", {})
     mints_token = isinstance(permissions, dict) and permissions.get("id-token") == "write"
-    configures_aws = any(
-        str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
-        for step in steps_of(job)
-    )
-    return mints_token or configures_aws
+    return mints_token and not any(use.startswith(OIDC_OUTSIDE_AWS) for use in uses)
 
 
 @pytest.fixture(scope="module")
@@ -211,10 +219,10 @@ def test_once_enabled_main_builds_the_image_and_deploys_every_environment_in_ord
     data = run_of(workflows["data.yml"], "push to main", ENABLED)
     release = run_of(workflows["release.yml"], "release tag", ENABLED)
 
-    assert {"check", "test", "image"} <= ci
+    assert {"checks", "image"} <= ci
     assert "deploys-disabled" not in ci
     assert {"deploy-dev", "deploy-staging", "deploy-prod"} <= data
-    assert {"build", "pypi", "image"} <= release
+    assert {"checks", "build", "github-release", "image"} <= release
     jobs = workflows["data.yml"]["jobs"]
     assert jobs["deploy-staging"]["needs"] == "deploy-dev"
     assert jobs["deploy-prod"]["needs"] == "deploy-staging"
