@@ -5,6 +5,7 @@ Slow: `make setup` installs the project's dependencies from PyPI (uv caches them
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -83,6 +84,34 @@ def test_devops_workflows_pass_zizmor_and_the_workflow_schema(devops_demo: Path)
     )
 
     assert "No findings to report" in report
+
+
+def test_devops_build_builds_every_workspace_package(devops_demo: Path, tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    shutil.copytree(devops_demo, project, ignore=shutil.ignore_patterns(".venv", ".*_cache"))
+    member = project / "packages" / "extra"
+    (member / "src" / "demo_extra").mkdir(parents=True)
+    (member / "src" / "demo_extra" / "__init__.py").write_text("")
+    (member / "pyproject.toml").write_text(
+        '[project]\nname = "demo-extra"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        '[build-system]\nrequires = ["uv_build>=0.13.6,<0.14"]\nbuild-backend = "uv_build"\n'
+    )
+
+    run(project, "make", "build")
+
+    built = sorted(path.name for path in (project / "dist").glob("*-0.1.0*"))  # and a .gitignore
+    assert built == [
+        "demo-0.1.0-py3-none-any.whl",
+        "demo-0.1.0.tar.gz",
+        "demo_extra-0.1.0-py3-none-any.whl",
+        "demo_extra-0.1.0.tar.gz",
+    ]
+
+
+def test_devops_python_matrix_reads_the_real_lock(devops_demo: Path) -> None:
+    versions = run(devops_demo, "python3", "scripts/python_matrix.py", "--exclude", "3.11")
+
+    assert json.loads(versions) == ["3.12", "3.13", "3.14"]
 
 
 def test_data_make_check_passes(data_demo: Path) -> None:
