@@ -1,6 +1,6 @@
 """The CI's Python matrix as data: requires-python and the locked wheels in, the versions out.
 
-The script is imported from a rendered devops layer (scripts/python_matrix.py), as CI runs it.
+The script is imported from the rendered project shared by the tests (conftest.py), as CI runs it.
 """
 
 from __future__ import annotations
@@ -15,17 +15,13 @@ from types import ModuleType
 
 import pytest
 
-from conftest import render_only
-
 NUMPY_LIKE = ("cp311-cp311", "cp312-cp312", "cp313-cp313", "cp313-cp313t")
 
 
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    destination = tmp_path_factory.mktemp("matrix")
-    render_only(destination, {"layer": "devops", "project_name": "demo"}, ["scripts", "scripts/*"])
+def matrix(rendered_data_project: Path) -> Iterator[ModuleType]:
     spec = importlib.util.spec_from_file_location(
-        "python_matrix", destination / "scripts" / "python_matrix.py"
+        "python_matrix", rendered_data_project / "scripts" / "python_matrix.py"
     )
     assert spec is not None
     assert spec.loader is not None

@@ -36,12 +36,19 @@ def load_workflows(project: Path) -> dict[str, Workflow]:
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["pypi-off", "pypi-on"])
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def rendered(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    rendered_data_project: Path,
+) -> tuple[bool, dict[str, Workflow], Path]:
+    """The default answers (publish_to_pypi no: the shared project), and publish_to_pypi yes."""
+    if not request.param:
+        return False, load_workflows(rendered_data_project), rendered_data_project
     destination = tmp_path_factory.mktemp("release")
-    answers = {"layer": "devops", "project_name": "demo", "publish_to_pypi": request.param}
+    answers = {"layer": "devops", "project_name": "demo", "publish_to_pypi": True}
     keep = [".github", ".github/workflows", ".github/workflows/*.yml", "infra", "infra/*.yaml"]
     render_only(destination, answers, keep)
-    return request.param, load_workflows(destination), destination
+    return True, load_workflows(destination), destination
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import jinja2
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, render_only
+from conftest import REPO_ROOT
 
 UV_VERSION = re.compile(r"(?<![\w.])\d+\.\d+\.\d+(?![\w.])")
 
@@ -26,13 +26,9 @@ def pinned_uv() -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    destination = tmp_path_factory.mktemp("uv-pin")
-    workflows = [".github", ".github/workflows", ".github/workflows/*.yml"]
-    keep = [*workflows, "Dockerfile", "docs", "docs/*.md", ".github/dependabot.yml"]
-    render_only(destination, {"layer": "devops", "project_name": "demo"}, keep)
-    render_only(destination, {"layer": "data"}, workflows)
-    return destination
+def project(rendered_data_project: Path) -> Path:
+    """The devops and data layers, rendered once for the tests that read generated files."""
+    return rendered_data_project
 
 
 def setup_uv_steps(project: Path) -> dict[str, dict[str, Any]]:
