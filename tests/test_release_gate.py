@@ -161,7 +161,7 @@ def test_the_build_builds_every_workspace_package_and_attests_it(
     assert build["needs"] == "checks"
     assert "uv build --all-packages --out-dir dist" in script_of(build)
     assert attest["uses"].split("@")[0] == "actions/attest-build-provenance"
-    assert attest["with"] == {"subject-path": "dist/*"}
+    assert attest["with"] == {"subject-path": "dist/*.whl\ndist/*.tar.gz\n"}
     assert keep["with"]["path"] == "dist/"
 
 
