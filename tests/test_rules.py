@@ -107,6 +107,7 @@ BAD_VALUES = [
     ("devops", "package_name", "class", '"class" is a Python keyword'),
     ("devops", "package_name", "os", '"os" is a standard-library module'),
     ("devops", "package_name", "distutils", "standard-library module"),  # gone in 3.12
+    ("devops", "package_name", "compression", "standard-library module"),  # new in 3.14
     ("devops", "package_name", "typer", '"typer" is taken by a dependency'),
     ("devops", "package_name", "pyarrow", "taken by a dependency"),
     ("devops", "package_name", "pkg_", "no _ at the end"),
