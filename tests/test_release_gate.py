@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from cloudformation import load
-from github_expressions import jobs_that_run, needs_of, uses_status_function
+from github_expressions import evaluate, jobs_that_run, needs_of, truthy, uses_status_function
 
 from conftest import render_only
 
@@ -275,3 +275,32 @@ def test_the_lifecycle_rule_never_expires_release_images(
     assert claiming_rule(rules, [])["selection"]["countType"] == "sinceImagePushed"
     assert claiming_rule(rules, ["sha-0123abc"])["selection"]["tagStatus"] == "any"
     assert max(rules, key=lambda rule: int(rule["rulePriority"]))["selection"]["tagStatus"] == "any"
+
+
+@pytest.mark.parametrize(
+    ("visibility", "variables", "attested"),
+    [
+        ("public", {}, True),
+        ("private", {}, False),  # GitHub offers no attestations there outside Enterprise Cloud
+        ("private", {"ATTESTATIONS": "true"}, True),
+        ("internal", {"ATTESTATIONS": "true"}, True),
+    ],
+)
+def test_attestations_run_where_github_offers_them(
+    workflows: dict[str, Workflow], visibility: str, variables: dict[str, str], attested: bool
+) -> None:
+    attest_steps = [
+        step
+        for workflow in ("ci.yml", "release.yml")
+        for job in workflows[workflow]["jobs"].values()
+        for step in steps_of(job)
+        if str(step.get("uses", "")).startswith("actions/attest")
+    ]
+    contexts = {
+        "github": {"event": {"repository": {"visibility": visibility}}},
+        "vars": variables,
+        "steps": {"existing": {"outputs": {"digest": ""}}},
+    }
+
+    assert len(attest_steps) == 3
+    assert [truthy(evaluate(step["if"], contexts)) for step in attest_steps] == [attested] * 3
