@@ -4,7 +4,10 @@ A version is in the matrix when it is released (``RELEASED``), every workspace m
 ``requires-python`` allows it, and every package in ``uv.lock`` that ships only wheels (no sdist
 to build from) has a wheel for it: one tagged for that version, an ``abi3`` wheel for it or an
 older version, or a pure-Python wheel. A layer that adds a dependency without wheels for the
-newest CPython therefore narrows the matrix instead of breaking it.
+newest CPython therefore narrows the matrix instead of breaking it. Wheels of every platform
+count: uv.lock is universal, and a package only Windows installs (pywin32) has only Windows
+wheels. A package locked in several versions (a fork by Python version) counts once, with the
+wheels of all its versions.
 
 Usage (standard library only, any Python 3.11+)::
 
