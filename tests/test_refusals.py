@@ -70,6 +70,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("aws_account_id", [*NEW, "-d", "aws_account_id=12345"], "aws_account_id"),
     ("github_org", [*NEW, "-d", "github_org=-org"], "github_org"),
     ("github_repo", [*NEW, "-d", "github_repo=.."], "github_repo"),
+    ("license", [*NEW, "-d", "license=GPL-3.0"], "license"),
+    ("code_owners", [*NEW, "-d", "code_owners=@my-org"], "code_owners"),
     # every question of the data layer, added to a devops project
     ("org_name", [*ADD, "-d", "org_name=Big Co"], "org_name"),
     ("zone_raw", [*ADD, "-d", "zone_raw=logs"], "zone_raw"),
