@@ -391,8 +391,8 @@ def _show_adoption(adoption: api.Adoption) -> None:
     names = ", ".join(adopted.layer.name for adopted in adoption.layers)
     typer.echo(f"Adopt {adoption.project}: layers {names}", err=True)
     for wrapped in _wrap(
-        f"template {adoption.source} at {adoption.version} (the release closest to the "
-        f"project: {adoption.differing_lines} lines differ from its render)",
+        f"template {adoption.source} at {adoption.version} "
+        f"({adoption.differing_lines} lines of the project differ from its render)",
         "  ",
         "    ",
     ):
