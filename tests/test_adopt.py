@@ -20,8 +20,9 @@ from conftest import (
     write_tree,
 )
 from mlhier import new_project, user_source
-from mlhier.api import adopt, plan_adopt
+from mlhier.api import Adoption, adopt, plan_adopt
 from mlhier.cli import app
+from mlhier.errors import DeclinedError
 
 # The toy layers, with a line that renders two devops answers and a second data question.
 V1: dict[str, str] = {
@@ -92,6 +93,23 @@ def test_a_given_answer_wins_over_the_files(toy: tuple[Path, Path]) -> None:
     assert adoption.layers[1].answers["zone"] == "silver"
     assert adoption.layers[1].origins["zone"] == "given"
     assert adoption.differing_lines == 2  # the two lines that render the zone
+
+
+def test_declined_at_the_confirmation_nothing_is_written(toy: tuple[Path, Path]) -> None:
+    template, project = toy
+    adoption = plan_adopt(project, template=str(template))
+    shown: list[str] = []
+
+    def decline(seen: Adoption) -> bool:
+        shown.append(seen.version)
+        return False
+
+    with pytest.raises(DeclinedError, match="declined: nothing was written"):
+        adopt(adoption, confirm=decline)
+
+    assert shown == ["v1"]
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%s") == "The answers files were lost\n"
 
 
 def test_an_answer_no_layer_asks_is_refused(runner: CliRunner, toy: tuple[Path, Path]) -> None:

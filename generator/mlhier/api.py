@@ -1,4 +1,4 @@
-"""mlhier's Python API: new project, add a layer, update all layers. The CLI calls only these.
+"""mlhier's Python API: new project, add a layer, update, adopt. The CLI calls only these.
 
 ``new`` and ``add`` come in two steps: ``plan_*`` checks everything the user gave (paths,
 layers, template, answer keys) without writing anything; ``generate``/``apply`` render it.
