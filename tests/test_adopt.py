@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import plumbum
 import pytest
 from typer.testing import CliRunner
 
@@ -19,7 +20,8 @@ from conftest import (
     git,
     write_tree,
 )
-from mlhier import new_project, user_source
+from mlhier import TemplateSource, new_project, update_project, user_source
+from mlhier._source import UPSTREAM_URL
 from mlhier.api import Adoption, adopt, plan_adopt
 from mlhier.cli import app
 from mlhier.errors import DeclinedError
@@ -291,3 +293,30 @@ def test_the_answers_of_a_project_from_the_bundled_templates_are_read_back() -> 
             assert answers(project, layer) == recorded[layer]
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("isolated_git")
+def test_adopted_from_the_template_history_inside_mlhier_it_updates_with_no_network(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    """No --template: the releases come from the history mlhier carries, recorded as upstream."""
+    template = make_template(V1)
+    project = short_tmp / "p"
+    source = TemplateSource(str(template), "v1", record=(UPSTREAM_URL, "v1"))
+    new_project(project, up_to="data", data=GIVEN, defaults=True, source=source, lock=False)
+    recorded = {layer: answers(project, layer) for layer in ("devops", "data")}
+    lose_answers(project)
+    make_template({"templates/devops/project/SECURITY.md": "from v2\n"}, tag="v2")
+    history = short_tmp / "templates.bundle"
+    git(template, "bundle", "create", "--quiet", str(history), "--all")
+
+    with plumbum.local.env(GIT_ALLOW_PROTOCOL="file"):  # the public repository is unreachable
+        adopt(plan_adopt(project, history=history))
+        for layer, before in recorded.items():
+            assert answers(project, layer) == before
+        done = update_project(project, history=history)
+
+    assert [(step.before, step.after) for step in done] == [("v1", "v2"), ("v1", "v2")]
+    assert (project / "SECURITY.md").read_text() == "from v2\n"
+    assert (project / "mk/data.mk").read_text() == "# lake of churn: bronze\nzone := bronze\n"

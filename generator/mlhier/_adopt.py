@@ -99,9 +99,9 @@ def _export(repo: Path, ref: str, into: Path) -> Path:
 
 
 def _tags(repo: Path) -> list[str]:
-    """The repository's tags holding a copier template, oldest version first."""
+    """The repository's tags holding a layered template, oldest version first."""
     tags = _run_git(repo, "tag", "--list", "--sort=v:refname").split()
-    probe = [f"{tag}:copier.yml" for tag in tags]
+    probe = [f"{tag}:{part}" for tag in tags for part in ("copier.yml", "templates")]
     present = subprocess.run(
         ["git", "cat-file", "--batch-check"],
         cwd=repo,
@@ -110,7 +110,8 @@ def _tags(repo: Path) -> list[str]:
         text=True,
         check=False,
     ).stdout.splitlines()
-    return [tag for tag, line in zip(tags, present, strict=False) if not line.endswith("missing")]
+    found = [not line.endswith("missing") for line in present]
+    return [tag for index, tag in enumerate(tags) if all(found[2 * index : 2 * index + 2])]
 
 
 def _require_ref(repo: Path, ref: str, where: str) -> None:
@@ -500,15 +501,23 @@ def plan_adopt(
     _require_adoptable(project)
     best: tuple[int, str, list[_Reading]] | None = None
     with _candidates(template, vcs_ref, history) as (source, candidates):
+        failed: GenerationError | None = None
         for candidate in candidates:
             progress(f"reading the project against the template at {candidate.ref}")
-            readings, _ = _read_project(project, candidate, {})
-            if data and readings:
-                answers = {r.adopted.layer.name: r.adopted.answers for r in readings}
-                readings, _ = _read_project(project, candidate, _given_by_layer(data, answers))
+            try:
+                readings, _ = _read_project(project, candidate, {})
+                if data and readings:
+                    answers = {r.adopted.layer.name: r.adopted.answers for r in readings}
+                    readings, _ = _read_project(project, candidate, _given_by_layer(data, answers))
+            except GenerationError as error:  # an old release this copier cannot render
+                progress(f"skipped {candidate.ref}: {error}")
+                failed = error
+                continue
             distance = sum(reading.differing_lines for reading in readings)
             if readings and (best is None or distance < best[0]):
                 best = (distance, candidate.ref, readings)
+    if best is None and failed is not None:
+        raise failed
     if best is None:
         raise InvalidInputError(
             f"{project} holds no layer mlhier recognises: too few of the files a layer renders",
