@@ -94,7 +94,7 @@ def test_the_reference_holds_every_help_exactly(site: Path) -> None:
         assert normalised(cli_help(command)) in reference, f"mlhier {command} --help"
 
 
-@pytest.mark.parametrize("command", ["new", "add", "update"])
+@pytest.mark.parametrize("command", ["new", "add", "update", "adopt"])
 def test_each_command_page_opens_with_its_help(site: Path, command: str) -> None:
     assert normalised(cli_help(command)) in page_text(site, f"commands/{command}")
 

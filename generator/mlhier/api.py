@@ -1,4 +1,4 @@
-"""mlhier's Python API: new project, add a layer, update all layers. The CLI calls only these.
+"""mlhier's Python API: new project, add a layer, update, adopt. The CLI calls only these.
 
 ``new`` and ``add`` come in two steps: ``plan_*`` checks everything the user gave (paths,
 layers, template, answer keys) without writing anything; ``generate``/``apply`` render it.
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlhier import _git, _status, _uv
+from mlhier._adopt import Adoption, adopt, plan_adopt
 from mlhier._answers import sort_answers
 from mlhier._history import local_history, reading_from
 from mlhier._questions import check_template, layer_questions
@@ -31,16 +32,19 @@ from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
 from mlhier.layers import LADDER, Layer, applied_layers, get_layer, layer_below, layers_up_to
 
 __all__ = [
+    "Adoption",
     "Confirm",
     "LayerUpdate",
     "Plan",
     "Progress",
     "Summary",
     "add_layer",
+    "adopt",
     "apply",
     "generate",
     "new_project",
     "plan_add",
+    "plan_adopt",
     "plan_new",
     "pretend",
     "pretend_update",

@@ -379,6 +379,86 @@ def status(
                 typer.echo(wrapped)
 
 
+_ORIGINS = {
+    "read": "",
+    "below": "  (from the layer below)",
+    "given": "  (given)",
+    "default": "  (default: not found in the files)",
+}
+
+
+def _show_adoption(adoption: api.Adoption) -> None:
+    names = ", ".join(adopted.layer.name for adopted in adoption.layers)
+    typer.echo(f"Adopt {adoption.project}: layers {names}", err=True)
+    for wrapped in _wrap(
+        f"template {adoption.source} at {adoption.version} "
+        f"({adoption.differing_lines} lines of the project differ from its render)",
+        "  ",
+        "    ",
+    ):
+        typer.echo(wrapped, err=True)
+    for adopted in adoption.layers:
+        typer.echo(f"  the {adopted.layer.name} layer:", err=True)
+        for name, value in adopted.answers.items():
+            origin = _ORIGINS[adopted.origins.get(name, "default")]
+            for wrapped in _wrap(f"{name}: {value}{origin}", "    ", "      "):
+                typer.echo(wrapped, err=True)
+
+
+def _confirm_adoption(adoption: api.Adoption) -> bool:
+    _show_adoption(adoption)
+    return typer.confirm("Record these answers?", default=True, err=True)
+
+
+@app.command()
+def adopt(
+    path: PathOption = Path(),
+    yes: YesOption = False,
+    data: DataOption = None,
+    data_file: DataFileOption = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="SRC",
+            help="Template repository the project came from (git URL or local repo) "
+            "instead of the bundled templates.",
+        ),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref",
+            metavar="REF",
+            help="Template version to record [default: the release closest to the project].",
+        ),
+    ] = None,
+) -> None:
+    """Let `mlhier update` keep a project without answers files current.
+
+    Reads each layer's answers back from the project's files (questions it cannot read keep
+    their defaults; --data gives them), picks the template release whose render differs least
+    from the project, shows them and asks, then commits only the .copier-answers.<layer>.yml
+    files.
+    """
+    with _reporting_errors():
+        if not yes and not sys.stdin.isatty():
+            raise InvalidInputError(
+                "no terminal to confirm the answers on", "check them, then pass --yes"
+            )
+        adoption = api.plan_adopt(
+            path,
+            template=template,
+            vcs_ref=vcs_ref,
+            data=_answers(data, data_file),
+            progress=_say,
+        )
+        if yes:
+            _show_adoption(adoption)
+        api.adopt(adoption, confirm=None if yes else _confirm_adoption)
+        _say(f"adopted at {adoption.version}: `mlhier update` keeps it current from now on")
+
+
 @app.command()
 def layers() -> None:
     """Show the ladder of layers.
