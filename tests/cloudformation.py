@@ -155,6 +155,7 @@ class Stack:
             "AWS::S3::Bucket": ("BucketName",),
             "AWS::ECR::Repository": ("RepositoryName",),
             "AWS::Glue::Database": ("DatabaseInput", "Name"),
+            "AWS::Athena::WorkGroup": ("Name",),
         }
         if kind in names:
             return self._name(logical, *names[kind])
