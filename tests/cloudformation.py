@@ -210,7 +210,10 @@ class Stack:
                 index, items = argument
                 return self.resolve(items)[int(self.resolve(index))]
             if function == "Fn::ImportValue":
-                return self.exports[self.resolve(argument)]
+                name = self.resolve(argument)
+                if name not in self.exports:
+                    raise UnresolvableError(f"no export named {name} given")
+                return self.exports[name]
             if function == "Fn::If":
                 name, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(name) else when_false)
