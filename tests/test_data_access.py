@@ -14,35 +14,22 @@ import pytest
 from cloudformation import Stack, load
 from iam_policy import Principal, Request
 
-from conftest import render_only
-
-PROJECT, ORG, REGION, ACCOUNT = "demo", "acme", "eu-west-1", "123456789012"
+# The project that conftest.rendered_data_project renders with default answers.
+PROJECT, REGION, ACCOUNT = "demo", "eu-west-1", "123456789012"
 ENV = "dev"
 ZONES = ("raw", "stage", "curated", "landing")
 
 
-def _render(destination: Path, answers: dict[str, str]) -> Path:
-    render_only(destination, answers, ["infra", "infra/*.yaml"])
-    return destination / "infra"
-
-
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Stack:
-    infra = _render(
-        tmp_path_factory.mktemp("lake"),
-        {"layer": "data", "project_name_data": PROJECT, "github_org_data": ORG},
-    )
-    template = load(infra / "data-lake.yaml")
+def lake(rendered_data_project: Path) -> Stack:
+    template = load(rendered_data_project / "infra" / "data-lake.yaml")
     return Stack(template, f"{PROJECT}-{ENV}-data-lake", ACCOUNT, REGION, {"Environment": ENV})
 
 
 @pytest.fixture(scope="module")
-def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Stack:
-    infra = _render(
-        tmp_path_factory.mktemp("devops"),
-        {"layer": "devops", "project_name": PROJECT, "github_org": ORG, "aws_account_id": ACCOUNT},
-    )
-    return Stack(load(infra / "devops.yaml"), f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+def bootstrap(rendered_data_project: Path) -> Stack:
+    template = load(rendered_data_project / "infra" / "devops.yaml")
+    return Stack(template, f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
 
 
 def managed_policies(stack: Stack) -> dict[str, Any]:

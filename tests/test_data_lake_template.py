@@ -18,9 +18,9 @@ from conftest import render_only
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 ACCOUNT = "123456789012"
-# The default answers, and a long project in a long region with the longest zones it allows.
+# Besides the default project (conftest.rendered_data_project): a long project in a long region
+# with long zones.
 CASES = {
-    "defaults": {"project_name_data": "demo", "github_org_data": "acme"},
     "long names": {
         "project_name_data": "a-rather-long-project-name-for-lakes",
         "github_org_data": "acme",
@@ -31,10 +31,14 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
+@pytest.fixture(scope="module", params=["defaults", *sorted(CASES)])
 def lake(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    rendered_data_project: Path,
 ) -> dict[str, Any]:
+    if request.param == "defaults":
+        return load(rendered_data_project / "infra" / "data-lake.yaml")
     destination = tmp_path_factory.mktemp("lake")
     render_only(destination, {"layer": "data", **CASES[request.param]}, ["infra", "infra/*.yaml"])
     return load(destination / "infra" / "data-lake.yaml")

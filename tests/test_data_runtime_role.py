@@ -15,9 +15,8 @@ from cloudformation import Stack, load
 from iam_policy import Principal, Request
 from test_workflow_gating import ENABLED, run_of, steps_of
 
-from conftest import render_only
-
-PROJECT, ORG, REGION, ACCOUNT = "demo", "acme", "eu-west-1", "123456789012"
+# The project that conftest.rendered_data_project renders with default answers.
+PROJECT, REGION, ACCOUNT = "demo", "eu-west-1", "123456789012"
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
@@ -30,23 +29,12 @@ def _exports(stack: Stack) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    data = tmp_path_factory.mktemp("data")
-    render_only(
-        data,
-        {"layer": "data", "project_name_data": PROJECT, "github_org_data": ORG},
-        ["infra", "infra/*.yaml"],
-    )
-    devops = tmp_path_factory.mktemp("devops")
-    render_only(
-        devops,
-        {"layer": "devops", "project_name": PROJECT, "github_org": ORG, "aws_account_id": ACCOUNT},
-        ["infra", "infra/*.yaml"],
-    )
+def rendered(rendered_data_project: Path) -> dict[str, dict[str, Any]]:
+    infra = rendered_data_project / "infra"
     return {
-        "lake": load(data / "infra" / "data-lake.yaml"),
-        "runtime": load(data / "infra" / "data-runtime.yaml"),
-        "devops": load(devops / "infra" / "devops.yaml"),
+        "lake": load(infra / "data-lake.yaml"),
+        "runtime": load(infra / "data-runtime.yaml"),
+        "devops": load(infra / "devops.yaml"),
     }
 
 
