@@ -164,3 +164,60 @@ def test_the_runtime_is_not_deployed_until_deploys_are_enabled(
     ran = run_of(data_workflow, "push to main", {})
     assert not any(job.startswith("deploy-") for job in ran)
     assert "deploys-disabled" in ran
+
+
+def _execution_role(bootstrap: Stack, env: str) -> Principal:
+    policies = _policies(bootstrap)
+    boundary = policies[bootstrap.ref(f"{env.capitalize()}Boundary")]
+    execution = policies[bootstrap.ref(f"{env.capitalize()}ExecutionPolicy")]
+    return Principal(f"{PROJECT}-{env}-cfn-exec", (boundary, execution))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_execution_role_can_create_the_runtime_and_the_catalog(
+    rendered: dict[str, dict[str, Any]], rendered_data_project: Path, env: str
+) -> None:
+    _, runtime, bootstrap = _stacks(rendered, env)
+    role = _execution_role(bootstrap, env)
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/{PROJECT}-{env}-boundary"
+
+    def named(logical: str, key: str) -> str:
+        return str(runtime.resolve(runtime.template["Resources"][logical]["Properties"][key]))
+
+    arn = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
+    requests = [
+        Request(
+            "lambda:CreateFunction",
+            arn.format("lambda", f"function:{named('IngestFunction', 'FunctionName')}"),
+        ),
+        Request("events:PutRule", arn.format("events", f"rule/{named('LandingRule', 'Name')}")),
+        Request("events:PutTargets", arn.format("events", f"rule/{named('ScheduleRule', 'Name')}")),
+        Request("sqs:CreateQueue", runtime.get_att("DeadLetterQueue", "Arn")),
+        Request("sns:CreateTopic", arn.format("sns", named("AlarmTopic", "TopicName"))),
+        Request(
+            "cloudwatch:PutMetricAlarm",
+            arn.format("cloudwatch", f"alarm:{named('IngestErrorsAlarm', 'AlarmName')}"),
+        ),
+        Request("logs:CreateLogGroup", runtime.get_att("IngestLogGroup", "Arn")),
+        Request("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PROJECT}"),
+    ]
+    ingest_role = runtime.get_att("IngestRole", "Arn")
+    requests += [
+        Request("iam:CreateRole", ingest_role, {"iam:PermissionsBoundary": boundary}),
+        Request("iam:PassRole", ingest_role),
+    ]
+    lake = _stacks(rendered, env)[0]
+    catalog = Stack(
+        load(rendered_data_project / "infra" / "data-catalog.yaml"),
+        f"{PROJECT}-{env}-data-catalog",
+        ACCOUNT,
+        REGION,
+        {"Environment": env},
+        _exports(lake),
+    )
+    tables = [catalog.properties(logical) for logical in catalog.resources("AWS::Glue::Table")]
+    assert len(tables) == 2  # stage and curated of the sample dataset
+    for table in tables:
+        resource = f"table/{table['DatabaseName']}/{table['TableInput']['Name']}"
+        requests.append(Request("glue:CreateTable", arn.format("glue", resource)))
+    assert [request for request in requests if not role.allows(request)] == []
