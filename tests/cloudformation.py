@@ -3,16 +3,17 @@
 Only what the isolation proofs need: parameters (defaults, overrides), the pseudo parameters
 AWS::AccountId/Partition/Region/StackName/NoValue, conditions (Equals, And, Or, Not, Condition),
 resources filtered by their condition, and the intrinsics Ref, Fn::Sub, Fn::Join, Fn::Split,
-Fn::Select, Fn::If and Fn::GetAtt (Arn and the ECR repository's URI). The physical names that
-Ref and GetAtt return are built from the names the template gives; a resource type whose name
-this module does not know raises, so a proof never runs on a guessed value.
+Fn::Select, Fn::If, Fn::ImportValue (of the exports given) and Fn::GetAtt (Arn and the ECR
+repository's URI). The physical names that Ref and GetAtt return are built from the names the
+template gives; a resource type whose name this module does not know raises, so a proof never
+runs on a guessed value.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ class Stack:
     account_id: str
     region: str
     parameters: Mapping[str, str]
+    exports: Mapping[str, Any] = field(default_factory=dict)  # what Fn::ImportValue finds
 
     @property
     def partition(self) -> str:
@@ -155,6 +157,7 @@ class Stack:
             "AWS::S3::Bucket": ("BucketName",),
             "AWS::ECR::Repository": ("RepositoryName",),
             "AWS::Glue::Database": ("DatabaseInput", "Name"),
+            "AWS::Athena::WorkGroup": ("Name",),
         }
         if kind in names:
             return self._name(logical, *names[kind])
@@ -162,6 +165,10 @@ class Stack:
 
     def get_att(self, logical: str, attribute: str) -> str:
         kind = self.template["Resources"][logical]["Type"]
+        if attribute == "Arn" and kind == "AWS::Logs::LogGroup":
+            return self._arn("logs", f"log-group:{self._name(logical, 'LogGroupName')}")
+        if attribute == "Arn" and kind == "AWS::SQS::Queue":
+            return self._arn("sqs", self._name(logical, "QueueName"))
         ref = self.ref(logical)
         if attribute == "Arn":
             arns = {
@@ -202,6 +209,11 @@ class Stack:
             if function == "Fn::Select":
                 index, items = argument
                 return self.resolve(items)[int(self.resolve(index))]
+            if function == "Fn::ImportValue":
+                name = self.resolve(argument)
+                if name not in self.exports:
+                    raise UnresolvableError(f"no export named {name} given")
+                return self.exports[name]
             if function == "Fn::If":
                 name, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(name) else when_false)

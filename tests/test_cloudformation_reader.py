@@ -91,7 +91,7 @@ def test_intrinsics_resolve_to_names_and_arns(template: dict[str, Any]) -> None:
 def test_what_it_cannot_resolve_raises(template: dict[str, Any]) -> None:
     with pytest.raises(UnresolvableError, match="refuses Environment=qa"):
         _stack(template, "qa").properties("Role")
-    with pytest.raises(UnresolvableError, match="unsupported intrinsic Fn::ImportValue"):
+    with pytest.raises(UnresolvableError, match="no export named demo-export given"):
         _stack(template, "dev").resolve({"Fn::ImportValue": "demo-export"})
     with pytest.raises(UnresolvableError, match="no physical id known for AWS::SQS::Queue"):
         _stack(template, "prod").resolve({"Ref": "Queue"})

@@ -195,3 +195,48 @@ def test_lake_deploy_refuses_an_unknown_environment_before_any_call(
 
     assert run.returncode == 2
     assert run.calls == []
+
+
+def test_lake_deploy_deploys_the_catalog_after_the_lake_with_named_iam(
+    rendered_data_project: Path, aws: Path
+) -> None:
+    write_state(aws, DEV_DEPLOY_ROLE, {})
+
+    run = make(rendered_data_project, aws, "lake-deploy", "ENV=dev")
+
+    deployed = [call[call.index("--stack-name") + 1] for call in run.calls if "deploy" in call]
+    assert deployed == ["demo-dev-data-lake", "demo-dev-data-catalog"]
+    for stack in deployed:
+        deploy = run.state["stacks"][stack]["deployed_with"]
+        assert deploy[deploy.index("--capabilities") + 1] == "CAPABILITY_NAMED_IAM"
+    catalog = run.state["stacks"]["demo-dev-data-catalog"]["deployed_with"]
+    assert catalog[catalog.index("--template-file") + 1] == "infra/data-catalog.yaml"
+
+
+IMAGE = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/demo@sha256:{'a' * 64}"
+
+
+def test_runtime_deploy_runs_the_image_it_is_given_in_its_environment(
+    rendered_data_project: Path, aws: Path
+) -> None:
+    write_state(aws, DEV_DEPLOY_ROLE, {})
+
+    run = make(rendered_data_project, aws, "runtime-deploy", "ENV=dev", f"IMAGE={IMAGE}")
+
+    assert run.returncode == 0, run.output
+    deploy = run.state["stacks"]["demo-dev-data-runtime"]["deployed_with"]
+    overrides = deploy[deploy.index("--parameter-overrides") + 1 : deploy.index("--role-arn")]
+    assert overrides == ["Environment=dev", f"ImageUri={IMAGE}"]
+    assert (
+        deploy[deploy.index("--role-arn") + 1] == f"arn:aws:iam::{ACCOUNT}:role/demo-dev-cfn-exec"
+    )
+
+
+def test_runtime_deploy_needs_an_image_before_any_call(
+    rendered_data_project: Path, aws: Path
+) -> None:
+    run = make(rendered_data_project, aws, "runtime-deploy", "ENV=dev")
+
+    assert run.returncode == 2
+    assert "IMAGE=<registry>/demo@sha256:<digest>" in run.output
+    assert run.calls == []

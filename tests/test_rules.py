@@ -171,6 +171,8 @@ BAD_VALUES = [
     ("data", "zone_raw", "logs", "the lake uses that name itself"),
     ("data", "zone_raw", "r" * 13, "2-12 lowercase letters or digits"),
     ("data", "zone_stage", "quarantine", "the lake uses that name itself"),
+    ("data", "zone_stage", "landing", "the lake uses that name itself"),
+    ("data", "zone_curated", "athena", "the lake uses that name itself"),
     ("data", "zone_stage", "raw", "must differ from the other zones (raw)"),
     ("data", "zone_curated", "GOLD", "2-12 lowercase letters or digits"),
     ("data", "zone_curated", "stage", "must differ from the other zones (raw, stage)"),
@@ -350,7 +352,8 @@ VALID_DEVOPS = st.fixed_dictionaries(
 def bucket_names(data: dict[str, str]) -> list[str]:
     """The lake's bucket names as config/datalake.yaml renders them."""
     project = rules_module().bucket_project(data["project_name_data"], data["aws_region_data"])
-    zones = [data["zone_raw"], data["zone_stage"], data["zone_curated"], "logs"]
+    zones = [data["zone_raw"], data["zone_stage"], data["zone_curated"], "logs", "landing"]
+    zones.append("athena")
     return [
         "-".join(
             (project, data["org_name"], zone, data["aws_region_data"], data["aws_account_id_data"])

@@ -258,7 +258,10 @@ def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
         assert role == (
             f"arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/demo-{environment}-github-deploy"
         )
-        assert commands == [f"make lake-deploy ENV={environment}"]
+        assert commands == [
+            f"make lake-deploy ENV={environment}",
+            f'make runtime-deploy ENV={environment} IMAGE="${{IMAGE}}"',
+        ]
 
 
 def test_the_image_is_built_once_on_main_and_a_release_only_retags_its_digest(
