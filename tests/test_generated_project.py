@@ -185,15 +185,24 @@ def test_data_make_check_passes(data_demo: Path) -> None:
     assert run(data_demo, "git", "status", "--porcelain") == ""
 
 
-def test_data_ingest_lands_partitioned_parquet_in_every_zone(data_demo: Path) -> None:
-    run(data_demo, "make", "ingest")
+def test_data_ingest_keeps_raw_batches_and_commits_iceberg_tables(data_demo: Path) -> None:
+    for _ in range(2):
+        run(data_demo, "make", "ingest", "LAKE_DATE=2026-01-31")
 
     lake = data_demo / ".lake"
-    for zone in ("raw", "stage", "curated"):
-        partitions = sorted((lake / zone).rglob("dt=*"))
-        assert partitions, f"no dt= partition in the {zone} zone"
-    assert sorted((lake / "stage").rglob("dt=*/part-*.parquet"))
-    assert sorted((lake / "curated").rglob("*.parquet"))
+    assert len(sorted((lake / "raw").rglob("dt=2026-01-31/*.csv"))) == 2
+    for zone in ("stage", "curated"):
+        assert sorted((lake / zone).rglob("data/dt=2026-01-31/*.parquet")), zone
+        assert sorted((lake / zone).rglob("metadata/*.metadata.json")), zone
+    partitions = json.loads(run(data_demo, "make", "-s", "lake-partitions", "JSON=1"))
+    assert [(p["zone"], p["rows"]) for p in partitions] == [
+        ("raw", None),
+        ("stage", 178),
+        ("curated", 178),
+    ]
+    assert partitions[1]["lineage"]["contract-version"] == "1"
+    assert partitions[1]["lineage"]["raw-batch"].endswith(".csv")
+    assert "snapshots older than" in run(data_demo, "make", "-s", "lake-maintain")
     assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
 
 

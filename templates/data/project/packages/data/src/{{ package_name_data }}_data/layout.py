@@ -104,6 +104,13 @@ def _path_part(value: object, what: str) -> str:
     return text
 
 
+def _non_negative(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        msg = f"{where}: keep_snapshots_days {value!r}: a whole number of days, 0 or more"
+        raise LayoutError(msg)
+    return value
+
+
 @dataclass(frozen=True)
 class Layout:
     """Names and paths of the lake, as configured in ``config/datalake.yaml``."""
@@ -120,6 +127,7 @@ class Layout:
     quarantine_prefix: str
     local_root: Path
     datasets: tuple[DatasetSpec, ...]
+    keep_snapshots_days: int = 7
 
     @classmethod
     def load(cls, path: Path) -> Layout:
@@ -174,6 +182,7 @@ class Layout:
             quarantine_prefix=str(raw.get("quarantine_prefix", "_quarantine")),
             local_root=root / str(raw.get("local_root", ".lake")),
             datasets=datasets,
+            keep_snapshots_days=_non_negative(raw.get("keep_snapshots_days", 7), where),
         )
         layout.environment(layout.default_environment)
         return layout
