@@ -104,6 +104,14 @@ def test_data_ingest_lands_partitioned_parquet_in_every_zone(data_demo: Path) ->
     assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
 
 
+def test_data_contract_check_of_a_million_rows_stays_within_its_budget(data_demo: Path) -> None:
+    # The benchmark asserts its budget itself (2 s of CPU, a peak of 3x the table): about 10 s.
+    report = run(data_demo, "make", "bench-data")
+
+    assert "csv text: " in report
+    assert '"rows": 1000000' in report
+
+
 def test_data_infrastructure_passes_cfn_lint_and_checkov(data_demo: Path) -> None:
     template = "infra/data-lake.yaml"
     run(data_demo, str(TOOLS / "cfn-lint"), template)
