@@ -206,6 +206,14 @@ def test_data_ingest_keeps_raw_batches_and_commits_iceberg_tables(data_demo: Pat
     assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
 
 
+def test_data_contract_check_of_a_million_rows_stays_within_its_budget(data_demo: Path) -> None:
+    # The benchmark asserts its budget itself (2 s of CPU, a peak of 3x the table): about 10 s.
+    report = run(data_demo, "make", "bench-data")
+
+    assert "csv text: " in report
+    assert '"rows": 1000000' in report
+
+
 def test_add_data_to_a_devops_project_relocks_and_commits(tmp_path: Path) -> None:
     run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
     project = tmp_path / "demo"
