@@ -104,6 +104,48 @@ def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
     assert "aws_account_id_data: '123456789012'\n" in answers
 
 
+@pytest.fixture
+def data_project(data_copie: Any) -> Path:
+    return render(data_copie, {"layer": "data"})
+
+
+@pytest.fixture
+def platform_copie(copie: Any, data_project: Path) -> Any:
+    """A copie that renders on top of a copy of the devops and data project."""
+    parent = type("Parent", (), {"project_dir": data_project, "exit_code": 0})()
+    return copie(parent_result=parent, child_tpl=REPO_ROOT)
+
+
+def test_platform_tree_adds_only_its_own_files(platform_copie: Any, data_project: Path) -> None:
+    project = render(platform_copie, {"layer": "platform"})
+
+    assert_no_leftover_jinja(project)
+    added = sorted(set(tree(project)) - set(tree(data_project)))
+    assert_matches_snapshot(added, "platform")
+    for relative in tree(data_project):  # the platform layer never rewrites a lower layer's file
+        assert (project / relative).read_bytes() == (data_project / relative).read_bytes()
+
+
+def test_platform_layer_takes_upstream_values_from_devops_and_data(platform_copie: Any) -> None:
+    project = render(platform_copie, {"layer": "platform"})
+
+    answers = (project / ".copier-answers.platform.yml").read_text()
+    assert "project_name_platform: demo\n" in answers
+    assert "org_name_platform: my-org\n" in answers
+    assert "zone_curated_platform: curated\n" in answers
+    config = (project / "config" / "platform.yaml").read_text()
+    assert "demo-my-org-models-{region}-{account_id}-{environment}" in config
+    assert "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo\n" in config
+    assert (project / "packages" / "platform" / "src" / "demo_platform" / "definition.py").is_file()
+
+
+def test_platform_refuses_to_render_without_data(data_copie: Any) -> None:
+    result = data_copie.copy(extra_answers={"layer": "platform"})
+
+    assert result.exit_code != 0
+    assert ".copier-answers.data.yml is missing" in str(result.exception)
+
+
 # A few refusals through a real render: copier reports the rule's message, names the question and
 # writes nothing. tests/test_rules.py holds the table of every question's rule.
 BAD_DEVOPS_ANSWERS = [
