@@ -139,6 +139,42 @@ def test_platform_layer_takes_upstream_values_from_devops_and_data(platform_copi
     assert (project / "packages" / "platform" / "src" / "demo_platform" / "definition.py").is_file()
 
 
+def test_the_sagemaker_role_reaches_only_the_curated_zone_and_the_artefacts(
+    platform_copie: Any,
+) -> None:
+    from cloudformation import load
+
+    project = render(platform_copie, {"layer": "platform"})
+    role = load(project / "infra" / "platform.yaml")["Resources"]["SageMakerExecutionRole"]
+
+    statements = [
+        statement
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    curated = "demo-data-${Environment}-curated-bucket-arn"
+    for statement in s3:
+        target = str(statement["Resource"])
+        assert curated in target or "ArtefactBucket" in target, statement
+        if curated in target:  # the lake: read only, only the curated zone's prefix
+            assert set(_actions(statement)) <= {"s3:GetObject", "s3:ListBucket"}
+            assert "curated/*" in str(statement)
+    assert {s["Sid"] for s in s3} == {
+        "ListCuratedZone",
+        "ReadCuratedZone",
+        "ListArtefacts",
+        "ReadWriteArtefacts",
+    }
+    boundary = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/demo-${Environment}-boundary"
+    assert role["Properties"]["PermissionsBoundary"] == {"Fn::Sub": boundary}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
 def test_platform_refuses_to_render_without_data(data_copie: Any) -> None:
     result = data_copie.copy(extra_answers={"layer": "platform"})
 
