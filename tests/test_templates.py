@@ -104,30 +104,22 @@ def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
     assert "aws_account_id_data: '123456789012'\n" in answers
 
 
-@pytest.fixture
-def data_project(data_copie: Any) -> Path:
-    return render(data_copie, {"layer": "data"})
-
-
-@pytest.fixture
-def platform_copie(copie: Any, data_project: Path) -> Any:
-    """A copie that renders on top of a copy of the devops and data project."""
-    parent = type("Parent", (), {"project_dir": data_project, "exit_code": 0})()
-    return copie(parent_result=parent, child_tpl=REPO_ROOT)
-
-
-def test_platform_tree_adds_only_its_own_files(platform_copie: Any, data_project: Path) -> None:
-    project = render(platform_copie, {"layer": "platform"})
+def test_platform_tree_adds_only_its_own_files(
+    rendered_platform_project: Path, rendered_data_project: Path
+) -> None:
+    project, below = rendered_platform_project, rendered_data_project
 
     assert_no_leftover_jinja(project)
-    added = sorted(set(tree(project)) - set(tree(data_project)))
+    added = sorted(set(tree(project)) - set(tree(below)))
     assert_matches_snapshot(added, "platform")
-    for relative in tree(data_project):  # the platform layer never rewrites a lower layer's file
-        assert (project / relative).read_bytes() == (data_project / relative).read_bytes()
+    for relative in tree(below):  # the platform layer never rewrites a lower layer's file
+        assert (project / relative).read_bytes() == (below / relative).read_bytes()
 
 
-def test_platform_layer_takes_upstream_values_from_devops_and_data(platform_copie: Any) -> None:
-    project = render(platform_copie, {"layer": "platform"})
+def test_platform_layer_takes_upstream_values_from_devops_and_data(
+    rendered_platform_project: Path,
+) -> None:
+    project = rendered_platform_project
 
     answers = (project / ".copier-answers.platform.yml").read_text()
     assert "project_name_platform: demo\n" in answers
@@ -140,12 +132,12 @@ def test_platform_layer_takes_upstream_values_from_devops_and_data(platform_copi
 
 
 def test_the_sagemaker_role_reaches_only_the_curated_zone_and_the_artefacts(
-    platform_copie: Any,
+    rendered_platform_project: Path,
 ) -> None:
     from cloudformation import load
 
-    project = render(platform_copie, {"layer": "platform"})
-    role = load(project / "infra" / "platform.yaml")["Resources"]["SageMakerExecutionRole"]
+    template = load(rendered_platform_project / "infra" / "platform.yaml")
+    role = template["Resources"]["SageMakerExecutionRole"]
 
     statements = [
         statement
@@ -175,8 +167,8 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def test_platform_refuses_to_render_without_data(data_copie: Any) -> None:
-    result = data_copie.copy(extra_answers={"layer": "platform"})
+def test_platform_refuses_to_render_without_data(copie: Any) -> None:
+    result = copie.copy(extra_answers={"layer": "platform"})
 
     assert result.exit_code != 0
     assert ".copier-answers.data.yml is missing" in str(result.exception)
