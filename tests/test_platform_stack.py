@@ -183,3 +183,17 @@ def test_platform_workflow_passes_zizmor_and_the_workflow_schema(stack: Path) ->
     )
 
     assert "No findings to report" in report
+
+
+def test_add_platform_to_a_data_project_relocks_and_commits(tmp_path: Path) -> None:
+    run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", "--up-to", "data")
+    project = tmp_path / "demo"
+
+    run(project, sys.executable, "-m", "mlhier", "add", "platform", "--defaults")
+
+    assert run(project, "git", "status", "--porcelain") == ""
+    assert run(project, "git", "log", "-1", "--format=%s").startswith("Add the platform layer")
+    lock = (project / "uv.lock").read_text()
+    assert 'name = "demo-platform"' in lock
+    assert 'name = "sagemaker"' in lock
+    run(project, "uv", "sync", "--locked", "--all-packages")
