@@ -87,21 +87,12 @@ def devops_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-@pytest.fixture(scope="module")
-def data_project(tmp_path_factory: pytest.TempPathFactory, devops_project: Path) -> Path:
-    """The data layer over the devops layer: what the platform layer stands on."""
-    project = tmp_path_factory.mktemp("below-data") / "demo"
-    shutil.copytree(devops_project, project)
-    _render(project, get_layer("data"), TemplateSource(str(REPO_ROOT), record=UPSTREAM))
-    return project
-
-
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_view_renders_what_the_root_config_renders(
-    name: str, tmp_path: Path, devops_project: Path, data_project: Path
+    name: str, tmp_path: Path, devops_project: Path, rendered_data_project: Path
 ) -> None:
     layer = get_layer(name)
-    below = {"data": devops_project, "platform": data_project}.get(name)
+    below = {"data": devops_project, "platform": rendered_data_project}.get(name)
     trees = {}
     for layered in (False, True):
         project = tmp_path / f"layered-{layered}" / "demo"
