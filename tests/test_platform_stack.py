@@ -76,7 +76,7 @@ def test_pipeline_runs_on_the_local_lake_with_the_same_bytes_twice(stack: Path) 
     assert any(name.endswith("model/model.joblib") for name in names)
     assert any(name.endswith("evaluation/evaluation.json") for name in names)
     assert any(name.endswith("evaluation/report.md") for name in names)
-    assert any(name.startswith("registry/demo-models/") for name in names)
+    assert any(name.startswith("registry/demo-local-models/") for name in names)
     assert "registry:" in first
     assert run(stack, "git", "status", "--porcelain") == ""
 
@@ -117,9 +117,9 @@ boto3.client("s3", region_name=config.region).create_bucket(
 )
 assert main(["upsert", "--env", "dev"]) == 0
 sagemaker = boto3.client("sagemaker", region_name=config.region)
-described = sagemaker.describe_pipeline(PipelineName=config.pipeline)
+described = sagemaker.describe_pipeline(PipelineName=config.pipeline_name("dev"))
 execution = sagemaker.start_pipeline_execution(
-    PipelineName=config.pipeline,
+    PipelineName=config.pipeline_name("dev"),
     PipelineParameters=[{"Name": "ImageDigest", "Value": "sha256:" + "0" * 64}],
 )
 status = sagemaker.describe_pipeline_execution(

@@ -114,6 +114,14 @@ class PlatformConfig:
             raise ConfigError(msg)
         return self.accounts[environment]
 
+    def pipeline_name(self, environment: str) -> str:
+        """The pipeline of ``environment`` (its jobs and artefacts carry the name too)."""
+        return self.pipeline.format(environment=environment)
+
+    def group_name(self, environment: str) -> str:
+        """The model package group of ``environment`` ("local" for the local registry)."""
+        return self.model_package_group.format(environment=environment)
+
     def bucket(self, environment: str) -> str:
         """The model-artefact bucket of ``environment``."""
         return self.artefact_bucket.format(
