@@ -213,3 +213,23 @@ def render_only(destination: Path, data: Mapping[str, object], keep: list[str]) 
             vcs_ref="HEAD",
             exclude=["*", "!.copier-answers.*", *(f"!{path}" for path in keep)],
         )
+
+
+@pytest.fixture(scope="session")
+def rendered_platform_project(copie_session: Any, rendered_data_project: Path) -> Path:
+    """The platform layer rendered once over a copy of ``rendered_data_project``; read only."""
+    from pytest_copie.plugin import Copie
+
+    parent = type("Parent", (), {"project_dir": rendered_data_project, "exit_code": 0})()
+    platform_copie = Copie(
+        default_template_dir=copie_session.default_template_dir,
+        test_dir=copie_session.test_dir,
+        config_file=copie_session.config_file,
+        parent_result=parent,
+        counter=copie_session.counter,
+    )
+    platform = platform_copie.copy(extra_answers={"layer": "platform"})
+    copie_session.counter = platform_copie.counter
+    assert platform.exit_code == 0, platform.exception
+    assert isinstance(platform.project_dir, Path)
+    return platform.project_dir

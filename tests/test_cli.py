@@ -137,8 +137,8 @@ def test_new_into_an_existing_empty_folder(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--up-to", "platform"], "planned but not shipped"),
-        (["--up-to", "nope"], "unknown layer 'nope': choose one of devops, data"),
+        (["--up-to", "mlops"], "planned but not shipped"),
+        (["--up-to", "nope"], "unknown layer 'nope': choose one of devops, data, platform"),
         (["-d", "novalue"], "must look like KEY=VALUE"),
     ],
 )

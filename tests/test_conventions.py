@@ -38,8 +38,8 @@ def test_bare_mlhier_prints_help_and_succeeds(runner: CliRunner) -> None:
 
 
 def test_help_lists_the_shipped_layers_as_choices(runner: CliRunner) -> None:
-    assert "--up-to [devops|data]" in runner.invoke(app, ["new", "-h"]).output
-    assert "The layer to apply next: data." in runner.invoke(app, ["add", "-h"]).output
+    assert "--up-to [devops|data|platform]" in runner.invoke(app, ["new", "-h"]).output
+    assert "The layer to apply next: data, platform." in runner.invoke(app, ["add", "-h"]).output
 
 
 def test_pretend_lists_the_files_and_writes_nothing(

@@ -129,7 +129,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ref-unknown", [*NEW, "--template", "{template}", "--vcs-ref", "v9"], "not a tag or commit"),
     # layers and add
     ("up-to-unknown", [*NEW, "--up-to", "nope"], "unknown layer 'nope'"),
-    ("up-to-planned", [*NEW, "--up-to", "platform"], "planned but not shipped"),
+    ("up-to-planned", [*NEW, "--up-to", "mlops"], "planned but not shipped"),
+    ("add-platform-no-data", ["add", "platform", "--path", "{project}"], "needs the data layer"),
     ("add-unknown", ["add", "foo"], "unknown layer 'foo'"),
     ("add-base", ["add", "devops", "--path", "{project}"], "devops is the base layer"),
     ("add-planned", ["add", "mlops", "--path", "{project}"], "planned but not shipped"),

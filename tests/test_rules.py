@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from conftest import REPO_ROOT
 
-LAYERS = ("devops", "data")
+LAYERS = ("devops", "data", "platform")
 MAX_MESSAGE = 76  # copier's prompt cuts a message at the terminal's width (80 columns, less frame)
 ENVIRONMENTS = ("dev", "staging", "prod")
 BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,9 +55,21 @@ def rules_module() -> Any:
 
 
 def context(layer: str, answers: dict[str, str], upstream: dict[str, str]) -> dict[str, Any]:
-    """The names copier puts in a validator's context (mlhier passes no --data here)."""
-    external = {"devops": upstream} if layer != "devops" else {}
+    """The names copier puts in a validator's context (mlhier passes no --data here).
+
+    ``upstream`` holds the devops answers; the platform layer also reads the data answers,
+    those the data layer takes by default on top of them.
+    """
+    external: dict[str, dict[str, str]] = {"devops": upstream} if layer != "devops" else {}
+    if layer == "platform" and upstream:
+        external["data"] = data_defaults(tuple(sorted(upstream.items())))
     return {"layer": layer, **answers, "_external_data": external, "_copier_conf": {"data": {}}}
+
+
+@cache
+def data_defaults(devops: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The data layer's answers at their defaults over the devops answers ``devops``."""
+    return with_defaults("data", {}, dict(devops))
 
 
 def with_defaults(
@@ -89,14 +101,14 @@ def check(layer: str, question: str, value: str, others: dict[str, str] | None =
         answers = with_defaults("devops", {**(others or {}), question: value})
         return refusal("devops", question, answers, {})
     upstream = with_defaults("devops", others or {})
-    answers = with_defaults("data", {question: value}, upstream)
-    return refusal("data", question, answers, upstream)
+    answers = with_defaults(layer, {question: value}, upstream)
+    return refusal(layer, question, answers, upstream)
 
 
 # (layer, question, bad value, what the message must say). Every question has a row here; the
 # trailing-newline rows below add one more for every question.
 BAD_VALUES = [
-    ("devops", "project_name", "Demo", "lowercase letters, digits, single hyphens"),
+    ("devops", "project_name", "Demo", "lowercase, digits, single hyphens"),
     ("devops", "project_name", "de", "3-40 characters long (it has 2)"),
     ("devops", "project_name", "x" * 41, "3-40 characters long (it has 41)"),
     ("devops", "project_name", "1demo", "a letter first"),
@@ -153,7 +165,7 @@ BAD_VALUES = [
     ("devops", "code_owners", "@alice  @bob", "separated by single spaces"),
     ("devops", "code_owners", "@-alice", "@user or @org/team"),
     ("devops", "code_owners", "", "@user or @org/team"),
-    ("data", "project_name_data", "Demo", "lowercase letters, digits, single hyphens"),
+        ("data", "project_name_data", "Demo", "lowercase, digits, single hyphens"),
     ("data", "package_name_data", "pkg_", "no _ at the end"),
     ("data", "package_name_data", "json", "standard-library module"),
     ("data", "python_version_data", "3.14", "one of 3.11, 3.12, 3.13"),
@@ -176,6 +188,23 @@ BAD_VALUES = [
     ("data", "zone_stage", "raw", "must differ from the other zones (raw)"),
     ("data", "zone_curated", "GOLD", "2-12 lowercase letters or digits"),
     ("data", "zone_curated", "stage", "must differ from the other zones (raw, stage)"),
+    ("platform", "project_name_platform", "Demo", "lowercase, digits, single hyphens"),
+    ("platform", "package_name_platform", "sklearn", "taken by a dependency"),
+    ("platform", "python_version_platform", "3.10", "one of 3.11, 3.12, 3.13"),
+    ("platform", "aws_region_platform", "mars-1", "an AWS region code"),
+    ("platform", "aws_account_id_platform", "1234", "exactly 12 digits"),
+    ("platform", "aws_account_id_dev_platform", "1234", "exactly 12 digits"),
+    ("platform", "aws_account_id_staging_platform", "", "exactly 12 digits"),
+    ("platform", "aws_account_id_prod_platform", "12345678901x", "exactly 12 digits"),
+    ("platform", "org_name_platform", "Acme", "lowercase letters, digits, single inner"),
+    ("platform", "org_name_platform", "a" * 20, "bucket names stop at 63"),
+    ("platform", "zone_curated_platform", "logs", "the lake uses that name itself"),
+    ("platform", "accuracy_threshold", "0", "a number above 0 and at most 1"),
+    ("platform", "accuracy_threshold", "1.5", "a number above 0 and at most 1"),
+    ("platform", "accuracy_threshold", "0.12345", "up to 4 decimals"),
+    ("platform", "accuracy_threshold", "ninety", "a number above 0 and at most 1"),
+    ("platform", "instance_type", "m5.large", "a SageMaker instance type like ml.m5.large"),
+    ("platform", "instance_type", "ml.m5", "a SageMaker instance type"),
 ]
 
 GOOD_VALUES = [
@@ -208,6 +237,12 @@ GOOD_VALUES = [
     ("data", "org_name", "a"),
     ("data", "zone_raw", "landing2"),
     ("data", "zone_curated", "gold"),
+    ("platform", "accuracy_threshold", "1"),
+    ("platform", "accuracy_threshold", "1.0"),
+    ("platform", "accuracy_threshold", "0.0001"),
+    ("platform", "accuracy_threshold", ".75"),
+    ("platform", "instance_type", "ml.c7i.48xlarge"),
+    ("platform", "instance_type", "ml.g6e-xl.2xlarge"),
 ]
 
 
@@ -236,8 +271,12 @@ def test_bad_value_is_refused_naming_the_question_and_the_rule(
 
 @pytest.mark.parametrize(("layer", "question"), TRAILING_NEWLINE)
 def test_trailing_newline_is_refused_for_every_question(layer: str, question: str) -> None:
-    data_defaults = with_defaults("data", {}, DEVOPS_DEFAULTS)
-    value = (DEVOPS_DEFAULTS if layer == "devops" else data_defaults)[question]
+    defaults = {
+        "devops": DEVOPS_DEFAULTS,
+        "data": with_defaults("data", {}, DEVOPS_DEFAULTS),
+        "platform": with_defaults("platform", {}, DEVOPS_DEFAULTS),
+    }
+    value = defaults[layer][question]
 
     assert check(layer, question, value) == ""
     message = check(layer, question, value + "\n")
@@ -255,6 +294,23 @@ def test_missing_devops_layer_is_named() -> None:
     message = refusal("data", "project_name_data", {"project_name_data": ""}, {})
 
     assert message == "the devops layer is not applied here: .copier-answers.devops.yml is missing"
+
+
+def test_missing_data_layer_is_named() -> None:
+    message = refusal("platform", "project_name_platform", {"project_name_platform": ""}, {})
+
+    assert message == "the data layer is not applied here: .copier-answers.data.yml is missing"
+
+
+def test_platform_defaults_come_from_both_layers_below() -> None:
+    devops = with_defaults("devops", {"project_name": "churn", "aws_account_id_dev": "1" * 12})
+
+    platform = with_defaults("platform", {}, devops)
+
+    assert platform["project_name_platform"] == "churn"
+    assert platform["aws_account_id_dev_platform"] == "1" * 12
+    assert platform["org_name_platform"] == data_defaults(tuple(sorted(devops.items())))["org_name"]
+    assert platform["zone_curated_platform"] == "curated"
 
 
 def test_package_names_exclude_every_public_standard_library_module() -> None:

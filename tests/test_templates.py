@@ -104,6 +104,76 @@ def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
     assert "aws_account_id_data: '123456789012'\n" in answers
 
 
+def test_platform_tree_adds_only_its_own_files(
+    rendered_platform_project: Path, rendered_data_project: Path
+) -> None:
+    project, below = rendered_platform_project, rendered_data_project
+
+    assert_no_leftover_jinja(project)
+    added = sorted(set(tree(project)) - set(tree(below)))
+    assert_matches_snapshot(added, "platform")
+    for relative in tree(below):  # the platform layer never rewrites a lower layer's file
+        assert (project / relative).read_bytes() == (below / relative).read_bytes()
+
+
+def test_platform_layer_takes_upstream_values_from_devops_and_data(
+    rendered_platform_project: Path,
+) -> None:
+    project = rendered_platform_project
+
+    answers = (project / ".copier-answers.platform.yml").read_text()
+    assert "project_name_platform: demo\n" in answers
+    assert "org_name_platform: my-org\n" in answers
+    assert "zone_curated_platform: curated\n" in answers
+    config = (project / "config" / "platform.yaml").read_text()
+    assert "demo-my-org-models-{region}-{account_id}-{environment}" in config
+    assert "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo\n" in config
+    assert (project / "packages" / "platform" / "src" / "demo_platform" / "definition.py").is_file()
+
+
+def test_the_sagemaker_role_reaches_only_the_curated_zone_and_the_artefacts(
+    rendered_platform_project: Path,
+) -> None:
+    from cloudformation import load
+
+    template = load(rendered_platform_project / "infra" / "platform.yaml")
+    role = template["Resources"]["SageMakerExecutionRole"]
+
+    statements = [
+        statement
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    curated = "demo-data-${Environment}-curated-bucket-arn"
+    for statement in s3:
+        target = str(statement["Resource"])
+        assert curated in target or "ArtefactBucket" in target, statement
+        if curated in target:  # the lake: read only, only the curated zone's prefix
+            assert set(_actions(statement)) <= {"s3:GetObject", "s3:ListBucket"}
+            assert "curated/*" in str(statement)
+    assert {s["Sid"] for s in s3} == {
+        "ListCuratedZone",
+        "ReadCuratedZone",
+        "ListArtefacts",
+        "ReadWriteArtefacts",
+    }
+    boundary = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/demo-${Environment}-boundary"
+    assert role["Properties"]["PermissionsBoundary"] == {"Fn::Sub": boundary}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_platform_refuses_to_render_without_data(copie: Any) -> None:
+    result = copie.copy(extra_answers={"layer": "platform"})
+
+    assert result.exit_code != 0
+    assert ".copier-answers.data.yml is missing" in str(result.exception)
+
+
 # A few refusals through a real render: copier reports the rule's message, names the question and
 # writes nothing. tests/test_rules.py holds the table of every question's rule.
 BAD_DEVOPS_ANSWERS = [

@@ -116,6 +116,32 @@ def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: 
     assert not changed_paths(project) & data_files
 
 
+# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
+@pytest.mark.slow
+def test_platform_updates_alone_keeping_a_users_edit_to_a_step(tmp_path: Path) -> None:
+    repo = template_repo(tmp_path / "template")
+    project = tmp_path / "demo"
+    new_project(
+        project, up_to="platform", defaults=True, source=user_source(str(repo), "v1"), lock=False
+    )
+    step = project / "packages/platform/src/demo_platform/training.py"
+    edited = step.read_text().replace(
+        "StandardScaler()", "StandardScaler(with_mean=True)  # our own choice"
+    )
+    step.write_text(edited)
+    git(project, "commit", "-qam", "Tune the training step")
+    doc = repo / "templates/platform/project/docs/platform.md.jinja"
+    release_v2(repo, {str(doc.relative_to(repo)): append(doc, "\nA paragraph added in v2.\n")})
+
+    copier_update(project, "platform")
+
+    assert changed_paths(project) == {"docs/platform.md", ".copier-answers.platform.yml"}
+    assert (project / "docs/platform.md").read_text().endswith("A paragraph added in v2.\n")
+    assert step.read_text() == edited
+    assert answers(project, "platform")["_commit"] == "v2"
+    assert answers(project, "data")["_commit"] == "v1"
+
+
 def _devops_files(tmp_path: Path, repo: Path) -> set[str]:
     devops_only = tmp_path / "devops-only"
     new_project(devops_only, defaults=True, source=user_source(str(repo), "v1"), lock=False)

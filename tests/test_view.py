@@ -89,21 +89,22 @@ def devops_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_view_renders_what_the_root_config_renders(
-    name: str, tmp_path: Path, devops_project: Path
+    name: str, tmp_path: Path, devops_project: Path, rendered_data_project: Path
 ) -> None:
     layer = get_layer(name)
+    below = {"data": devops_project, "platform": rendered_data_project}.get(name)
     trees = {}
     for layered in (False, True):
         project = tmp_path / f"layered-{layered}" / "demo"
-        if name != "devops":
-            shutil.copytree(devops_project, project)
+        if below is not None:
+            shutil.copytree(below, project)
         _render(project, layer, TemplateSource(str(REPO_ROOT), record=UPSTREAM, layered=layered))
         trees[layered] = _tree(project)
 
     assert trees[True] == trees[False]
     recorded = answers(tmp_path / "layered-True" / "demo", name)
     assert (recorded["_src_path"], recorded["_commit"]) == UPSTREAM
-    assert len(trees[True]) > (len(_tree(devops_project)) if name != "devops" else 10)
+    assert len(trees[True]) > (len(_tree(below)) if below is not None else 10)
 
 
 def test_a_project_rendered_through_views_updates_with_plain_copier(

@@ -39,8 +39,7 @@ LADDER: tuple[Layer, ...] = (
     Layer(
         "platform",
         "a platform to build ML on, its infrastructure automated",
-        "SageMaker pipeline definitions, local runs, platform infrastructure",
-        shipped=False,
+        "SageMaker training pipeline, its steps run locally, artefact bucket and model registry",
     ),
     Layer(
         "mlops",

@@ -1,0 +1,199 @@
+"""The full stack (devops, data, platform) is green out of the box and its pipeline works here.
+
+Slow: one generated project for the whole module (the SageMaker SDK it installs is about 1 GB;
+uv's cache makes the install a copy after the first time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
+
+TOOLS = Path(sys.executable).parent
+CHECKOV = "checkov==3.3.30"
+ENV = {
+    **os.environ,
+    "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
+    "UV_PYTHON_DOWNLOADS": "never",
+    "NO_COLOR": "1",
+}
+STEPS = {"Process", "Train", "Evaluate", "CheckAccuracy"}
+
+
+def run(cwd: Path, *command: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        command, cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    parent = tmp_path_factory.mktemp("platform")
+    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", "--up-to", "platform")
+    project = parent / "demo"
+    run(project, "make", "setup")
+    yield project
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != ".gitignore"
+    }
+
+
+def test_platform_make_check_passes_and_formatting_changes_nothing(stack: Path) -> None:
+    run(stack, "make", "check")
+    run(stack, "make", "format")
+
+    assert run(stack, "git", "status", "--porcelain") == ""
+
+
+def test_pipeline_runs_on_the_local_lake_with_the_same_bytes_twice(stack: Path) -> None:
+    run(stack, "make", "ingest")
+
+    first = run(stack, "make", "pipeline")
+    outputs = digests(stack / ".pipeline")
+    second = run(stack, "make", "pipeline")
+
+    assert digests(stack / ".pipeline") == outputs
+    assert first.splitlines()[-5:] == second.splitlines()[-5:]
+    names = set(outputs)
+    assert any(name.endswith("model/model.joblib") for name in names)
+    assert any(name.endswith("evaluation/evaluation.json") for name in names)
+    assert any(name.endswith("evaluation/report.md") for name in names)
+    assert any(name.startswith("registry/demo-local-models/") for name in names)
+    assert "registry:" in first
+    assert run(stack, "git", "status", "--porcelain") == ""
+
+
+def test_pipeline_definition_is_built_offline_the_same_twice(stack: Path) -> None:
+    # No credentials, and any connection out would go to a closed port.
+    offline = {name: value for name, value in ENV.items() if not name.startswith("AWS_")}
+    offline |= {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+
+    run(stack, "make", "pipeline-definition", env=offline)
+    first = digests(stack / "build" / "pipeline")
+    run(stack, "make", "pipeline-definition", env=offline)
+
+    assert digests(stack / "build" / "pipeline") == first
+    assert set(first) == {"dev.json", "staging.json", "prod.json"}
+    definition = json.loads((stack / "build" / "pipeline" / "dev.json").read_text())
+    assert {step["Name"] for step in definition["Steps"]} == STEPS
+    (condition,) = [step for step in definition["Steps"] if step["Type"] == "Condition"]
+    assert [step["Type"] for step in condition["Arguments"]["IfSteps"]] == ["RegisterModel"]
+    assert [step["Type"] for step in condition["Arguments"]["ElseSteps"]] == ["Fail"]
+
+
+MOTO_SCRIPT = """
+import json, sys
+import boto3
+from moto.server import ThreadedMotoServer
+from demo_platform.cli import main
+from demo_platform.config import PlatformConfig
+
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+host, port = server.get_host_and_port()
+import os
+os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+config = PlatformConfig.load(__import__("pathlib").Path("config/platform.yaml"))
+boto3.client("s3", region_name=config.region).create_bucket(
+    Bucket=config.bucket("dev"), CreateBucketConfiguration={"LocationConstraint": config.region}
+)
+assert main(["upsert", "--env", "dev"]) == 0
+sagemaker = boto3.client("sagemaker", region_name=config.region)
+described = sagemaker.describe_pipeline(PipelineName=config.pipeline_name("dev"))
+execution = sagemaker.start_pipeline_execution(
+    PipelineName=config.pipeline_name("dev"),
+    PipelineParameters=[{"Name": "ImageDigest", "Value": "sha256:" + "0" * 64}],
+)
+status = sagemaker.describe_pipeline_execution(
+    PipelineExecutionArn=execution["PipelineExecutionArn"]
+)
+server.stop()
+sys.stderr.write(json.dumps({
+    "definition": json.loads(described["PipelineDefinition"]),
+    "role": described["RoleArn"],
+    "status": status["PipelineExecutionStatus"],
+}))
+"""
+
+
+def test_the_pipeline_is_created_in_a_sagemaker_api_and_an_execution_starts(stack: Path) -> None:
+    env = ENV | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    done = subprocess.run(
+        ["uv", "run", "--no-sync", "python", "-c", MOTO_SCRIPT],
+        cwd=stack,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+    result = json.loads(done.stderr.strip().splitlines()[-1])
+    run(stack, "make", "pipeline-definition")
+    built = json.loads((stack / "build" / "pipeline" / "dev.json").read_text())
+    assert result["definition"] == built
+    assert result["role"] == "arn:aws:iam::123456789012:role/demo-dev-sagemaker-execution"
+    assert result["status"] in {"Executing", "Succeeded"}
+
+
+def test_platform_infrastructure_passes_cfn_lint_and_checkov(stack: Path) -> None:
+    template = "infra/platform.yaml"
+    run(stack, str(TOOLS / "cfn-lint"), template)
+    report = run(
+        stack,
+        *(str(TOOLS / "uv"), "tool", "run", "--from", CHECKOV, "checkov"),
+        *("--compact", "--skip-download", "--framework", "cloudformation", "--file", template),
+    )
+
+    assert "Failed checks: 0" in report
+
+
+def test_platform_workflow_passes_zizmor_and_the_workflow_schema(stack: Path) -> None:
+    workflow = ".github/workflows/platform.yml"
+    report = run(stack, str(TOOLS / "zizmor"), "--offline", "--no-progress", workflow)
+    run(
+        stack,
+        str(TOOLS / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.github-workflows",
+        workflow,
+    )
+
+    assert "No findings to report" in report
+
+
+def test_add_platform_to_a_data_project_relocks_and_commits(tmp_path: Path) -> None:
+    run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", "--up-to", "data")
+    project = tmp_path / "demo"
+
+    run(project, sys.executable, "-m", "mlhier", "add", "platform", "--defaults")
+
+    assert run(project, "git", "status", "--porcelain") == ""
+    assert run(project, "git", "log", "-1", "--format=%s").startswith("Add the platform layer")
+    lock = (project / "uv.lock").read_text()
+    assert 'name = "demo-platform"' in lock
+    assert 'name = "sagemaker"' in lock
+    run(project, "uv", "sync", "--locked", "--all-packages")
