@@ -200,7 +200,7 @@ def test_data_ingest_keeps_raw_batches_and_commits_iceberg_tables(data_demo: Pat
         ("stage", 178),
         ("curated", 178),
     ]
-    assert partitions[1]["lineage"]["contract-version"] == "1"
+    assert partitions[1]["lineage"]["contract-version"] == "1.0.0"
     assert partitions[1]["lineage"]["raw-batch"].endswith(".csv")
     assert "snapshots older than" in run(data_demo, "make", "-s", "lake-maintain")
     assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
