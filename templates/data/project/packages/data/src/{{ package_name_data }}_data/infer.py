@@ -81,7 +81,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _property(name: str, column: pa.ChunkedArray[Any], rows: int) -> dict[str, Any]:
+def _property(name: str, column: pa.ChunkedArray[Any]) -> dict[str, Any]:
     logical, extra = _logical(column.type)
     item: dict[str, Any] = {"name": name, "logicalType": logical, **extra}
     if logical == "string" and not pa.types.is_string(column.type):
@@ -89,7 +89,7 @@ def _property(name: str, column: pa.ChunkedArray[Any], rows: int) -> dict[str, A
     item["required"] = column.null_count == 0
     present = column.drop_null()
     distinct = pc.unique(present).to_pylist()
-    few = len(distinct) <= MAX_CATEGORIES and rows >= MIN_ROWS_PER_CATEGORY * len(distinct)
+    few = len(distinct) <= MAX_CATEGORIES and len(present) >= MIN_ROWS_PER_CATEGORY * len(distinct)
     if logical in ("string", "integer") and distinct and few:
         item["quality"] = [
             {
@@ -113,7 +113,7 @@ def infer_contract(
     table = _read_sample(data, fmt, skip_rows, header=header)
     # A header's names are kept as they are: the contract checks the header against them.
     names = table.column_names if header else [f"column_{i + 1}" for i in range(table.num_columns)]
-    properties = [_property(name, table.column(i), table.num_rows) for i, name in enumerate(names)]
+    properties = [_property(name, table.column(i)) for i, name in enumerate(names)]
     source, name = ref.split("/", 1)
     custom: list[dict[str, Any]] = [{"property": "nullValues", "value": [""]}]
     if fmt == "csv":
