@@ -206,6 +206,37 @@ def test_data_ingest_keeps_raw_batches_and_commits_iceberg_tables(data_demo: Pat
     assert run(data_demo, "git", "status", "--porcelain", "--", ".lake") == ""
 
 
+def test_data_cli_from_the_built_wheel_runs_from_any_folder(
+    data_demo: Path, tmp_path: Path
+) -> None:
+    # As in the image: the wheel alone, no project around the working folder; the layout comes
+    # from $LAKE_CONFIG (documented), else from the copy the package ships.
+    run(data_demo, "uv", "build", "--package", "demo-data", "--wheel", "--out-dir", str(tmp_path))
+    (wheel,) = tmp_path.glob("demo_data-*.whl")
+    venv = tmp_path / "venv"
+    run(tmp_path, "uv", "venv", "--quiet", str(venv))
+    run(tmp_path, "uv", "pip", "install", "--quiet", "--python", str(venv), str(wheel))
+    config = tmp_path / "project" / "config"
+    shutil.copytree(data_demo / "config", config)
+    clean: dict[str, str] = {name: ENV[name] for name in ("PATH", "HOME") if name in ENV}
+    cli = str(venv / "bin" / "demo-data")
+
+    def data_cli(*args: str, **extra: str) -> str:
+        env: dict[str, str] = {**clean, **extra}
+        done = subprocess.run(
+            [cli, *args], cwd="/", env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
+        output: str = done.stdout
+        return output
+
+    out = data_cli("ingest", "--date", "2026-01-31", LAKE_CONFIG=str(config / "datalake.yaml"))
+    assert "sklearn/wine: 178 rows meet contract" in out
+    assert sorted((tmp_path / "project" / ".lake" / "curated").rglob("*.parquet"))
+    # Without the variable, from /, the package's own copy of config/ and its wine sample.
+    assert "sklearn/wine: contract v1.0.0 (14 columns), source 11157 bytes" in data_cli("check")
+
+
 def test_data_contract_check_of_a_million_rows_stays_within_its_budget(data_demo: Path) -> None:
     # The benchmark asserts its budget itself (2 s of CPU, a peak of 3x the table): about 10 s.
     report = run(data_demo, "make", "bench-data")

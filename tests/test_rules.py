@@ -339,7 +339,7 @@ def test_package_names_exclude_every_dependency_of_the_generated_project() -> No
     }
     imports = {IMPORT_NAMES.get(name, name.replace("-", "_")) for name in distributions} - {""}
 
-    assert {"duckdb", "pyarrow", "yaml", "sklearn", "moto", "pytest", "ruff"} <= imports
+    assert {"duckdb", "pyarrow", "yaml", "moto", "pytest", "ruff"} <= imports
     for name in sorted(imports):
         assert "taken by a dependency" in check("devops", "package_name", name), name
 

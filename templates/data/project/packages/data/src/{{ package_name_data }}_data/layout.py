@@ -1,25 +1,45 @@
-"""The data-lake layout read from ``config/datalake.yaml``: zones, buckets, object keys."""
+"""The data-lake layout read from ``config/datalake.yaml``: zones, buckets, object keys.
+
+Which ``datalake.yaml`` (``find_config``), the one documented rule: ``$LAKE_CONFIG`` when set;
+else ``config/datalake.yaml`` in the current folder or the nearest folder above it (the project
+root); else the copy shipped inside this package (``project_config/``, for the image). Paths in
+the file resolve relative to the file's own folder.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 __all__ = [
+    "CONFIG_VAR",
+    "DATA_FORMATS",
     "ZONE_ROLES",
     "DatasetSpec",
     "Environment",
     "Layout",
     "LayoutError",
     "bucket_name_problems",
+    "find_config",
+    "packaged_config",
 ]
+
+CONFIG_VAR = "LAKE_CONFIG"
+"""Environment variable naming the ``datalake.yaml`` to use, from any working directory."""
+
+PROJECT_CONFIG = Path("config") / "datalake.yaml"
+"""Where a project keeps its layout, relative to the project root."""
+
+PACKAGED_CONFIG = "project_config"
+"""The package's copy of the project's ``config/`` (``make data-bundle`` refreshes it)."""
 
 ZONE_ROLES = ("raw", "stage", "curated")
 """The zones in the order data moves through them; their names are configurable."""
@@ -37,6 +57,27 @@ _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 class LayoutError(ValueError):
     """The layout file, or a name built from it, breaks a rule; the message names both."""
+
+
+def packaged_config() -> Path:
+    """The ``datalake.yaml`` shipped inside this package."""
+    return Path(str(resources.files(__package__ or __name__).joinpath(PACKAGED_CONFIG)))
+
+
+def find_config(cwd: Path | None = None) -> Path:
+    """The ``datalake.yaml`` to use: ``$LAKE_CONFIG``, else the project's, else the package's."""
+    named = os.environ.get(CONFIG_VAR)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            msg = f"{CONFIG_VAR}={named}: no such file"
+            raise LayoutError(msg)
+        return path
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_CONFIG).is_file():
+            return folder / PROJECT_CONFIG
+    return packaged_config() / "datalake.yaml"
 
 
 def bucket_name_problems(name: str) -> list[str]:
@@ -71,11 +112,15 @@ class Environment:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset of the lake: where it comes from and the files that describe it."""
+    """A dataset of the lake: where it comes from and the files that describe it.
+
+    ``source`` and ``name`` name it in the lake (keys ``<zone>/<source>/<name>``); ``location``
+    is where its batches are read (a path, resolved here, or a URI, see ``sources``).
+    """
 
     source: str
     name: str
-    source_file: str
+    location: str
     format: str
     skip_rows: int
     contract: Path
@@ -111,6 +156,26 @@ def _non_negative(value: object, where: str) -> int:
     return value
 
 
+DATA_FORMATS = ("csv", "parquet", "jsonl")
+"""The formats a dataset's batches may have (``format`` of a dataset)."""
+
+
+def _format(item: dict[str, Any], where: str) -> str:
+    fmt = str(_require(item, "format", where))
+    if fmt not in DATA_FORMATS:
+        msg = f"dataset {item.get('source')}/{item.get('name')}: format {fmt!r} (known: "
+        raise LayoutError(msg + ", ".join(DATA_FORMATS) + ")")
+    return fmt
+
+
+def _location(text: str, root: Path) -> str:
+    """A URI unchanged; a path made absolute against ``root`` (the config file's folder)."""
+    if urlsplit(text).scheme:
+        return text
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else root / path)
+
+
 @dataclass(frozen=True)
 class Layout:
     """Names and paths of the lake, as configured in ``config/datalake.yaml``."""
@@ -131,12 +196,12 @@ class Layout:
 
     @classmethod
     def load(cls, path: Path) -> Layout:
-        """Read the layout file at ``path``; relative paths resolve from the repository root."""
+        """Read the layout file at ``path``; relative paths resolve from the file's folder."""
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             msg = f"{path}: expected a mapping"
             raise LayoutError(msg)
-        return cls.from_mapping(raw, root=path.resolve().parent.parent)
+        return cls.from_mapping(raw, root=path.resolve().parent)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], *, root: Path) -> Layout:
@@ -161,8 +226,8 @@ class Layout:
             DatasetSpec(
                 source=_path_part(item["source"], "dataset source"),
                 name=_path_part(item["name"], "dataset name"),
-                source_file=str(item["source_file"]),
-                format=str(item["format"]),
+                location=_location(str(_require(item, "location", where)), root),
+                format=_format(item, where),
                 skip_rows=int(item.get("skip_rows", 0)),
                 contract=root / str(item["contract"]),
                 curated_sql=root / str(item["curated_sql"]),
