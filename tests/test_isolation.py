@@ -1,11 +1,13 @@
 """One environment cannot reach another's: proofs on the rendered CloudFormation, read as data.
 
 The devops layer's bootstrap (infra/devops.yaml) and the data layer's lake (infra/data-lake.yaml)
-are rendered with copier, once with every environment in one account and once with an account
+are rendered with copier (the platform layer's resources are named as infra/platform.yaml and
+config/platform.yaml name them), once with every environment in one account and once with an account
 per environment. Each template is then read as CloudFormation would deploy it (tests/
 cloudformation.py) and the resulting policies are evaluated with tests/iam_policy.py, for every
 ordered pair of environments: requests of one environment's identities against the other's
-stacks, buckets, objects, keys, aliases, Glue databases and tables, roles and policies.
+stacks, buckets, objects, keys, aliases, Glue databases and tables, SageMaker pipelines and
+jobs, roles and policies.
 """
 
 from __future__ import annotations
@@ -205,6 +207,14 @@ KEY_ACTIONS = (
     "UntagResource",
 )
 ALIAS_ACTIONS = ("CreateAlias", "DeleteAlias", "UpdateAlias")
+PIPELINE_ACTIONS = (
+    "CreatePipeline",
+    "DeletePipeline",
+    "DescribePipeline",
+    "StartPipelineExecution",
+    "UpdatePipeline",
+)
+TRAINING_JOB_ACTIONS = ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob")
 GLUE_ACTIONS = (
     "BatchCreatePartition",
     "CreateTable",
@@ -257,6 +267,62 @@ def _stack_arn(deployment: Deployment, environment: str, name: str) -> str:
     return deployment.arn(environment, "cloudformation", f"stack/{name}/0a1b2c3d")
 
 
+# The platform layer's names (infra/platform.yaml, config/platform.yaml with org "acme"): the
+# pipeline, its training job as a pipeline execution names it (SageMaker appends a suffix to the
+# name the definition gives), the model-artefact bucket and its key.
+def _pipeline_arn(deployment: Deployment, environment: str) -> str:
+    return deployment.arn(environment, "sagemaker", f"pipeline/{PROJECT}-{environment}-training")
+
+
+def _training_job_arn(deployment: Deployment, environment: str) -> str:
+    job = f"{PROJECT}-{environment}-training-train-a1b2c3d4e5"
+    return deployment.arn(environment, "sagemaker", f"training-job/{job}")
+
+
+def _artefact_bucket_arn(deployment: Deployment, environment: str) -> str:
+    account = deployment.accounts[environment]
+    return f"arn:aws:s3:::{PROJECT}-{ORG}-models-{REGION}-{account}-{environment}"
+
+
+def _platform_targets(deployment: Deployment, environment: str) -> list[Target]:
+    bucket = _artefact_bucket_arn(deployment, environment)
+    account = deployment.accounts[environment]
+    found = [
+        Target("platform pipeline", _pipeline_arn(deployment, environment), PIPELINE_ACTIONS, {}),
+        Target(
+            "platform training job",
+            _training_job_arn(deployment, environment),
+            _qualified("sagemaker", TRAINING_JOB_ACTIONS),
+            {},
+        ),
+        Target("platform artefact bucket", bucket, _qualified("s3", S3_ACTIONS), {}),
+        Target(
+            "object in the platform artefact bucket",
+            f"{bucket}/config/platform.yaml",
+            _qualified("s3", S3_ACTIONS),
+            {},
+        ),
+        Target(
+            "platform key",
+            deployment.arn(environment, "kms", "key/0f1e2d3c-platform"),
+            _qualified("kms", KEY_ACTIONS),
+            {"project": PROJECT, "environment": environment, "managed-by": "cloudformation"},
+        ),
+    ]
+    # Keys that end like another environment's bucket name: a wildcard spans "/".
+    found += [
+        Target(
+            f"object of the platform artefact bucket named like {env}'s",
+            f"{bucket}/x-models-{REGION}-{account}-{env}/y",
+            _qualified("s3", S3_ACTIONS),
+            {},
+        )
+        for env in ENVIRONMENTS
+        if env != environment
+    ]
+    return found
+
+
 def targets(deployment: Deployment, environment: str) -> list[Target]:
     """Every resource of ``environment`` that the templates define, and the names it may use."""
     lake = deployment.lakes[environment]
@@ -295,13 +361,13 @@ def targets(deployment: Deployment, environment: str) -> list[Target]:
         ):
             arn = deployment.arn(environment, "glue", resource)
             found.append(Target(what, arn, _qualified("glue", GLUE_ACTIONS), {}))
-    for role in ("github-deploy", "cfn-exec", "worker"):
+    for role in ("github-deploy", "cfn-exec", "worker", "sagemaker-execution"):
         arn = deployment.arn(environment, "iam", f"role/{PROJECT}-{environment}-{role}")
         found.append(Target(f"role {role}", arn, ROLE_ACTIONS, {}))
     for policy in ("boundary", "cfn-exec", "worker"):
         arn = deployment.arn(environment, "iam", f"policy/{PROJECT}-{environment}-{policy}")
         found.append(Target(f"policy {policy}", arn, _qualified("iam", POLICY_ACTIONS), {}))
-    return found
+    return found + _platform_targets(deployment, environment)
 
 
 def request_keys(deployment: Deployment, environment: str) -> dict[str, Any]:
@@ -313,6 +379,7 @@ def request_keys(deployment: Deployment, environment: str) -> dict[str, Any]:
         "iam:PermissionsBoundary": deployment.boundary_arn(environment),
         "iam:PassedToService": "cloudformation.amazonaws.com",
         "cloudformation:RoleArn": deployment.execution_role_arn(environment),
+        "kms:ViaService": f"s3.{REGION}.amazonaws.com",
     }
 
 
@@ -323,6 +390,9 @@ def contexts(deployment: Deployment, target: Target) -> Iterator[dict[str, Any]]
     yield resource_tags
     for environment in ENVIRONMENTS:
         yield resource_tags | request_keys(deployment, environment)
+        if "iam:PassRole" in target.actions:
+            to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+            yield resource_tags | request_keys(deployment, environment) | to_sagemaker
 
 
 @pytest.fixture(scope="module")
@@ -396,6 +466,97 @@ def test_each_identity_reaches_its_own_environment(
         )
     }
     assert allowed == expected
+
+
+def _upsert_requests(deployment: Deployment, environment: str) -> dict[str, Request]:
+    """What ``make pipeline-upsert ENV=<environment>`` asks of AWS, in that environment."""
+    key = _own_platform_key(deployment, environment)
+    bucket = _artefact_bucket_arn(deployment, environment)
+    role = deployment.arn(environment, "iam", f"role/{PROJECT}-{environment}-sagemaker-execution")
+    pipeline = _pipeline_arn(deployment, environment)
+    return {
+        "list buckets": Request("s3:ListAllMyBuckets"),
+        "probe the bucket": Request("s3:ListBucket", bucket),
+        "upload config/": Request("s3:PutObject", f"{bucket}/config/platform.yaml"),
+        "upload the driver scripts": Request(
+            "s3:PutObject", f"{bucket}/{PROJECT}-{environment}-training-train/code/drivers.zip"
+        ),
+        "encrypt the uploads": Request("kms:GenerateDataKey", key.arn, _key_context(key)),
+        "describe the pipeline": Request("sagemaker:DescribePipeline", pipeline),
+        "create the pipeline": Request("sagemaker:CreatePipeline", pipeline),
+        "update the pipeline": Request("sagemaker:UpdatePipeline", pipeline),
+        "pass the execution role": Request(
+            "iam:PassRole", role, {"iam:PassedToService": "sagemaker.amazonaws.com"}
+        ),
+    }
+
+
+def _own_platform_key(deployment: Deployment, environment: str) -> Target:
+    (key,) = (t for t in _platform_targets(deployment, environment) if t.what == "platform key")
+    return key
+
+
+def _key_context(key: Target) -> dict[str, str]:
+    tags = {f"aws:ResourceTag/{name}": value for name, value in key.tags.items()}
+    return tags | {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_a_deploy_role_upserts_its_own_pipeline_only(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    deploy = acting[environment]["deploy role"]
+    own = _upsert_requests(deployment, environment)
+
+    assert {what for what, request in own.items() if not deploy.allows(request)} == set()
+    for other in ENVIRONMENTS:
+        if other == environment:
+            continue
+        theirs = _upsert_requests(deployment, other)
+        del theirs["list buckets"]  # names only, of the account's buckets
+        assert {what for what, request in theirs.items() if deploy.allows(request)} == set()
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_a_deploy_role_passes_the_sagemaker_execution_role_to_sagemaker_only(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    deploy = acting[environment]["deploy role"]
+    role = deployment.arn(environment, "iam", f"role/{PROJECT}-{environment}-sagemaker-execution")
+    passed_to = {
+        service
+        for service in ("sagemaker", "cloudformation", "lambda", "ec2")
+        if deploy.allows(
+            Request("iam:PassRole", role, {"iam:PassedToService": f"{service}.amazonaws.com"})
+        )
+    }
+    # Nor the CloudFormation execution role to SageMaker.
+    to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    cfn_exec = deployment.execution_role_arn(environment)
+
+    assert passed_to == {"sagemaker"}
+    assert not deploy.allows(Request("iam:PassRole", cfn_exec, to_sagemaker))
+    assert not deploy.allows(
+        Request("sagemaker:DeletePipeline", _pipeline_arn(deployment, environment))
+    )
+    assert not deploy.allows(
+        Request("s3:GetObject", f"{_artefact_bucket_arn(deployment, environment)}/config/x")
+    )
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_boundary_allows_the_pipelines_training_job_by_its_name(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    """The pipeline definition names the training job <project>-<env>-training-train (SageMaker
+    appends a suffix); a job SageMaker named itself, pipelines-<execution>-*, is outside."""
+    created = acting[environment]["created role"]
+    unnamed = deployment.arn(environment, "sagemaker", "training-job/pipelines-a1b2c3d4e5-train-x")
+
+    assert created.allows(
+        Request("sagemaker:CreateTrainingJob", _training_job_arn(deployment, environment))
+    )
+    assert not created.allows(Request("sagemaker:CreateTrainingJob", unnamed))
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
