@@ -165,7 +165,7 @@ BAD_VALUES = [
     ("devops", "code_owners", "@alice  @bob", "separated by single spaces"),
     ("devops", "code_owners", "@-alice", "@user or @org/team"),
     ("devops", "code_owners", "", "@user or @org/team"),
-        ("data", "project_name_data", "Demo", "lowercase, digits, single hyphens"),
+    ("data", "project_name_data", "Demo", "lowercase, digits, single hyphens"),
     ("data", "package_name_data", "pkg_", "no _ at the end"),
     ("data", "package_name_data", "json", "standard-library module"),
     ("data", "python_version_data", "3.14", "one of 3.11, 3.12, 3.13"),
