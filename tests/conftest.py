@@ -175,22 +175,27 @@ def rendered_data_project(copie_session: Any) -> Path:
     Shared by the tests that read the generated workflows and run the generated make targets
     against stand-in commands: they must not change it.
     """
-    from pytest_copie.plugin import Copie
-
     devops = copie_session.copy(extra_answers={"layer": "devops", "project_name": "demo"})
     assert devops.exit_code == 0, devops.exception
-    data_copie = Copie(
+    return _layer_over(copie_session, devops, "data")
+
+
+def _layer_over(copie_session: Any, parent: Any, layer: str) -> Path:
+    """Render ``layer`` with pytest-copie over a copy of the project ``parent`` holds."""
+    from pytest_copie.plugin import Copie
+
+    over = Copie(
         default_template_dir=copie_session.default_template_dir,
         test_dir=copie_session.test_dir,
         config_file=copie_session.config_file,
-        parent_result=devops,
+        parent_result=parent,
         counter=copie_session.counter,
     )
-    data = data_copie.copy(extra_answers={"layer": "data"})
-    copie_session.counter = data_copie.counter
-    assert data.exit_code == 0, data.exception
-    assert isinstance(data.project_dir, Path)
-    return data.project_dir
+    result = over.copy(extra_answers={"layer": layer})
+    copie_session.counter = over.counter
+    assert result.exit_code == 0, result.exception
+    assert isinstance(result.project_dir, Path)
+    return result.project_dir
 
 
 def render_only(destination: Path, data: Mapping[str, object], keep: list[str]) -> None:
@@ -218,18 +223,5 @@ def render_only(destination: Path, data: Mapping[str, object], keep: list[str]) 
 @pytest.fixture(scope="session")
 def rendered_platform_project(copie_session: Any, rendered_data_project: Path) -> Path:
     """The platform layer rendered once over a copy of ``rendered_data_project``; read only."""
-    from pytest_copie.plugin import Copie
-
     parent = type("Parent", (), {"project_dir": rendered_data_project, "exit_code": 0})()
-    platform_copie = Copie(
-        default_template_dir=copie_session.default_template_dir,
-        test_dir=copie_session.test_dir,
-        config_file=copie_session.config_file,
-        parent_result=parent,
-        counter=copie_session.counter,
-    )
-    platform = platform_copie.copy(extra_answers={"layer": "platform"})
-    copie_session.counter = platform_copie.counter
-    assert platform.exit_code == 0, platform.exception
-    assert isinstance(platform.project_dir, Path)
-    return platform.project_dir
+    return _layer_over(copie_session, parent, "platform")
