@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,26 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from generated import ENV, assert_every_checker_ran_clean, make_check, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 
-TOOLS = Path(sys.executable).parent
-CHECKOV = "checkov==3.3.30"
-ENV = {
-    **os.environ,
-    "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
-    "UV_PYTHON_DOWNLOADS": "never",
-    "NO_COLOR": "1",
-}
 STEPS = {"Process", "Train", "Evaluate", "CheckAccuracy"}
-
-
-def run(cwd: Path, *command: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        command, cwd=cwd, env=env or ENV, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +41,8 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_platform_make_check_passes_and_formatting_changes_nothing(stack: Path) -> None:
-    run(stack, "make", "check")
+    # Its checkers lint infra/platform.yaml and .github/workflows/platform.yml with the rest.
+    assert_every_checker_ran_clean(make_check(stack))
     run(stack, "make", "format")
 
     assert run(stack, "git", "status", "--porcelain") == ""
@@ -157,32 +142,6 @@ def test_the_pipeline_is_created_in_a_sagemaker_api_and_an_execution_starts(stac
     assert result["definition"] == built
     assert result["role"] == "arn:aws:iam::123456789012:role/demo-dev-sagemaker-execution"
     assert result["status"] in {"Executing", "Succeeded"}
-
-
-def test_platform_infrastructure_passes_cfn_lint_and_checkov(stack: Path) -> None:
-    template = "infra/platform.yaml"
-    run(stack, str(TOOLS / "cfn-lint"), template)
-    report = run(
-        stack,
-        *(str(TOOLS / "uv"), "tool", "run", "--from", CHECKOV, "checkov"),
-        *("--compact", "--skip-download", "--framework", "cloudformation", "--file", template),
-    )
-
-    assert "Failed checks: 0" in report
-
-
-def test_platform_workflow_passes_zizmor_and_the_workflow_schema(stack: Path) -> None:
-    workflow = ".github/workflows/platform.yml"
-    report = run(stack, str(TOOLS / "zizmor"), "--offline", "--no-progress", workflow)
-    run(
-        stack,
-        str(TOOLS / "check-jsonschema"),
-        "--builtin-schema",
-        "vendor.github-workflows",
-        workflow,
-    )
-
-    assert "No findings to report" in report
 
 
 def test_add_platform_to_a_data_project_relocks_and_commits(tmp_path: Path) -> None:
