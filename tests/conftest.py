@@ -225,3 +225,10 @@ def rendered_platform_project(copie_session: Any, rendered_data_project: Path) -
     """The platform layer rendered once over a copy of ``rendered_data_project``; read only."""
     parent = type("Parent", (), {"project_dir": rendered_data_project, "exit_code": 0})()
     return _layer_over(copie_session, parent, "platform")
+
+
+@pytest.fixture(scope="session")
+def rendered_mlops_project(copie_session: Any, rendered_platform_project: Path) -> Path:
+    """The mlops layer rendered once over a copy of ``rendered_platform_project``; read only."""
+    parent = type("Parent", (), {"project_dir": rendered_platform_project, "exit_code": 0})()
+    return _layer_over(copie_session, parent, "mlops")

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def new(runner: CliRunner, template: Path, path: Path, *extra: str) -> tuple[int, str]:
-    args = ["new", str(path), "--defaults", "--template", str(template), *extra]
+    # The throwaway templates hold two layers; `new` goes up to the top one unless told.
+    up_to = [] if "--up-to" in extra else ["--up-to", "devops"]
+    args = ["new", str(path), "--defaults", "--template", str(template), *up_to, *extra]
     result = runner.invoke(app, args)
     return result.exit_code, flat(result.output)
 
@@ -137,8 +139,7 @@ def test_new_into_an_existing_empty_folder(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--up-to", "mlops"], "planned but not shipped"),
-        (["--up-to", "nope"], "unknown layer 'nope': choose one of devops, data, platform"),
+        (["--up-to", "nope"], "unknown layer 'nope': choose one of devops, data, platform, mlops"),
         (["-d", "novalue"], "must look like KEY=VALUE"),
     ],
 )
@@ -310,9 +311,10 @@ def test_version_and_layers(runner: CliRunner) -> None:
     expected = f"mlhier {__version__} (templates: {templates})\n"
     assert runner.invoke(app, ["--version"]).output == expected
     ladder = runner.invoke(app, ["layers"]).output
-    assert ladder.index("devops") < ladder.index("data") < ladder.index("platform")
+    assert ladder.index("devops") < ladder.index("data") < ladder.index("platform") < ladder.index("mlops")
     assert "requires: devops" in ladder
-    assert "mlops  (planned)" in ladder
+    assert "requires: platform" in ladder
+    assert "(planned)" not in ladder
 
 
 def test_help_does_not_import_copier() -> None:

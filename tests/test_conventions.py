@@ -38,8 +38,8 @@ def test_bare_mlhier_prints_help_and_succeeds(runner: CliRunner) -> None:
 
 
 def test_help_lists_the_shipped_layers_as_choices(runner: CliRunner) -> None:
-    assert "--up-to [devops|data|platform]" in runner.invoke(app, ["new", "-h"]).output
-    assert "The layer to apply next: data, platform." in runner.invoke(app, ["add", "-h"]).output
+    assert "--up-to [devops|data|platform|mlops]" in runner.invoke(app, ["new", "-h"]).output
+    assert "The layer to apply next: data, platform, mlops." in runner.invoke(app, ["add", "-h"]).output
 
 
 def test_pretend_lists_the_files_and_writes_nothing(
@@ -83,7 +83,8 @@ def test_without_uv_the_warning_says_exactly_what_to_run(
     monkeypatch.setattr(_uv, "find_uv", lambda: None)
     project = short_tmp / "p"
 
-    result = runner.invoke(app, ["new", str(project), "--defaults", "--template", str(template)])
+    args = ["new", str(project), "--defaults", "--up-to", "devops", "--template", str(template)]
+    result = runner.invoke(app, args)
 
     assert result.exit_code == 0, result.output
     expected = f"run: cd {project} && uv lock && git add uv.lock && git commit"

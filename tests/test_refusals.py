@@ -52,7 +52,7 @@ def world(short_tmp: Path) -> Path:
     return tmp_path
 
 
-NEW = ["new", "{tmp}/demo", "--defaults", "--no-lock"]
+NEW = ["new", "{tmp}/demo", "--defaults", "--no-lock", "--up-to", "devops"]
 ADD = ["add", "data", "--path", "{project}", "--defaults", "--no-lock"]
 
 # (id, arguments, what the first line must say)
@@ -129,11 +129,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ref-unknown", [*NEW, "--template", "{template}", "--vcs-ref", "v9"], "not a tag or commit"),
     # layers and add
     ("up-to-unknown", [*NEW, "--up-to", "nope"], "unknown layer 'nope'"),
-    ("up-to-planned", [*NEW, "--up-to", "mlops"], "planned but not shipped"),
     ("add-platform-no-data", ["add", "platform", "--path", "{project}"], "needs the data layer"),
     ("add-unknown", ["add", "foo"], "unknown layer 'foo'"),
     ("add-base", ["add", "devops", "--path", "{project}"], "devops is the base layer"),
-    ("add-planned", ["add", "mlops", "--path", "{project}"], "planned but not shipped"),
+    ("add-mlops-no-platform", ["add", "mlops", "--path", "{project}"], "needs the platform layer"),
     # update
     ("update-no-path", ["update", "--path", "{tmp}/nope"], "does not exist"),
     ("update-file", ["update", "--path", "{tmp}/a-file.txt"], "is a file"),
@@ -175,7 +174,9 @@ def test_bad_input_is_refused_in_one_line(
         template = make_template()
         places["template"] = str(template)
         generated = world / "generated"
-        runner.invoke(app, ["new", str(generated), "--defaults", "--template", str(template)])
+        runner.invoke(
+            app, ["new", str(generated), "--defaults", "--up-to", "devops", "--template", str(template)]
+        )
         places["generated"] = str(generated)
     argv = [arg.format(**places) for arg in args]
     touches_project = "{project}" in args

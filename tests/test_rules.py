@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from conftest import REPO_ROOT
 
-LAYERS = ("devops", "data", "platform")
+LAYERS = ("devops", "data", "platform", "mlops")
 MAX_MESSAGE = 76  # copier's prompt cuts a message at the terminal's width (80 columns, less frame)
 ENVIRONMENTS = ("dev", "staging", "prod")
 BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,12 +57,14 @@ def rules_module() -> Any:
 def context(layer: str, answers: dict[str, str], upstream: dict[str, str]) -> dict[str, Any]:
     """The names copier puts in a validator's context (mlhier passes no --data here).
 
-    ``upstream`` holds the devops answers; the platform layer also reads the data answers,
-    those the data layer takes by default on top of them.
+    ``upstream`` holds the devops answers; the platform and mlops layers also read the data
+    answers, those the data layer takes by default on top of them (and mlops the platform's).
     """
     external: dict[str, dict[str, str]] = {"devops": upstream} if layer != "devops" else {}
-    if layer == "platform" and upstream:
+    if layer in ("platform", "mlops") and upstream:
         external["data"] = data_defaults(tuple(sorted(upstream.items())))
+    if layer == "mlops" and upstream:
+        external["platform"] = with_defaults("platform", {}, upstream)
     return {"layer": layer, **answers, "_external_data": external, "_copier_conf": {"data": {}}}
 
 
@@ -205,6 +207,23 @@ BAD_VALUES = [
     ("platform", "accuracy_threshold", "ninety", "a number above 0 and at most 1"),
     ("platform", "instance_type", "m5.large", "a SageMaker instance type like ml.m5.large"),
     ("platform", "instance_type", "ml.m5", "a SageMaker instance type"),
+    ("mlops", "project_name_mlops", "Demo", "lowercase, digits, single hyphens"),
+    ("mlops", "package_name_mlops", "sklearn", "taken by a dependency"),
+    ("mlops", "python_version_mlops", "3.10", "one of 3.11, 3.12, 3.13"),
+    ("mlops", "aws_region_mlops", "mars-1", "an AWS region code"),
+    ("mlops", "aws_account_id_mlops", "1234", "exactly 12 digits"),
+    ("mlops", "aws_account_id_dev_mlops", "1234", "exactly 12 digits"),
+    ("mlops", "aws_account_id_staging_mlops", "", "exactly 12 digits"),
+    ("mlops", "aws_account_id_prod_mlops", "12345678901x", "exactly 12 digits"),
+    ("mlops", "org_name_mlops", "Acme", "lowercase letters, digits, single inner"),
+    ("mlops", "zone_raw_mlops", "logs", "the lake uses that name itself"),
+    ("mlops", "zone_curated_mlops", "raw", "must differ from the other zones (raw)"),
+    ("mlops", "serving_instance_type", "m5.large", "a SageMaker instance type like ml.m5.large"),
+    ("mlops", "serverless_staging", "maybe", "must be true or false"),
+    ("mlops", "latency_budget_ms", "0", "a whole number from 1 to 60000"),
+    ("mlops", "latency_budget_ms", "60001", "a whole number from 1 to 60000"),
+    ("mlops", "latency_budget_ms", "0200", "a whole number from 1 to 60000"),
+    ("mlops", "latency_budget_ms", "fast", "a whole number from 1 to 60000"),
 ]
 
 GOOD_VALUES = [
@@ -243,6 +262,9 @@ GOOD_VALUES = [
     ("platform", "accuracy_threshold", ".75"),
     ("platform", "instance_type", "ml.c7i.48xlarge"),
     ("platform", "instance_type", "ml.g6e-xl.2xlarge"),
+    ("mlops", "latency_budget_ms", "1"),
+    ("mlops", "latency_budget_ms", "60000"),
+    ("mlops", "serverless_staging", "False"),
 ]
 
 
@@ -275,6 +297,7 @@ def test_trailing_newline_is_refused_for_every_question(layer: str, question: st
         "devops": DEVOPS_DEFAULTS,
         "data": with_defaults("data", {}, DEVOPS_DEFAULTS),
         "platform": with_defaults("platform", {}, DEVOPS_DEFAULTS),
+        "mlops": with_defaults("mlops", {}, DEVOPS_DEFAULTS),
     }
     value = defaults[layer][question]
 
@@ -300,6 +323,12 @@ def test_missing_data_layer_is_named() -> None:
     message = refusal("platform", "project_name_platform", {"project_name_platform": ""}, {})
 
     assert message == "the data layer is not applied here: .copier-answers.data.yml is missing"
+
+
+def test_missing_platform_layer_is_named() -> None:
+    message = refusal("mlops", "project_name_mlops", {"project_name_mlops": ""}, {})
+
+    assert message == "the platform layer is not applied here: .copier-answers.platform.yml is missing"
 
 
 def test_platform_defaults_come_from_both_layers_below() -> None:

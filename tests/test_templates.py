@@ -174,6 +174,37 @@ def test_platform_refuses_to_render_without_data(copie: Any) -> None:
     assert ".copier-answers.data.yml is missing" in str(result.exception)
 
 
+def test_mlops_tree_adds_only_its_own_files(
+    rendered_mlops_project: Path, rendered_platform_project: Path
+) -> None:
+    project, below = rendered_mlops_project, rendered_platform_project
+
+    assert_no_leftover_jinja(project)
+    added = sorted(set(tree(project)) - set(tree(below)))
+    assert_matches_snapshot(added, "mlops")
+    for relative in tree(below):  # the mlops layer never rewrites a lower layer's file
+        assert (project / relative).read_bytes() == (below / relative).read_bytes()
+
+
+def test_mlops_layer_takes_upstream_values_from_every_layer_below(
+    rendered_mlops_project: Path,
+) -> None:
+    answers = (rendered_mlops_project / ".copier-answers.mlops.yml").read_text()
+    assert "project_name_mlops: demo\n" in answers
+    assert "org_name_mlops: my-org\n" in answers
+    assert "zone_raw_mlops: raw\n" in answers
+    assert "latency_budget_ms: '200'\n" in answers
+    config = (rendered_mlops_project / "config" / "mlops.yaml").read_text()
+    assert 'endpoint: "demo-{environment}-endpoint"\n' in config
+
+
+def test_mlops_refuses_to_render_without_platform(copie: Any) -> None:
+    result = copie.copy(extra_answers={"layer": "mlops"})
+
+    assert result.exit_code != 0
+    assert ".copier-answers.platform.yml is missing" in str(result.exception)
+
+
 # A few refusals through a real render: copier reports the rule's message, names the question and
 # writes nothing. tests/test_rules.py holds the table of every question's rule.
 BAD_DEVOPS_ANSWERS = [

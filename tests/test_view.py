@@ -57,10 +57,11 @@ def test_a_view_holds_the_layer_and_the_shared_macros_only(tmp_path: Path) -> No
     assert not view.exists()  # deleted on exit
 
 
-def test_a_layer_without_questions_has_no_view() -> None:
+def test_a_layer_without_questions_has_no_view(tmp_path: Path) -> None:
+    shutil.copy(REPO_ROOT / "copier.yml", tmp_path / "copier.yml")
     with (
         pytest.raises(GenerationError, match=re.escape("no templates/mlops/questions.yml")),
-        layer_view(REPO_ROOT, "mlops"),
+        layer_view(tmp_path, "mlops"),
     ):
         pass  # pragma: no cover
 
@@ -89,10 +90,18 @@ def devops_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_view_renders_what_the_root_config_renders(
-    name: str, tmp_path: Path, devops_project: Path, rendered_data_project: Path
+    name: str,
+    tmp_path: Path,
+    devops_project: Path,
+    rendered_data_project: Path,
+    rendered_platform_project: Path,
 ) -> None:
     layer = get_layer(name)
-    below = {"data": devops_project, "platform": rendered_data_project}.get(name)
+    below = {
+        "data": devops_project,
+        "platform": rendered_data_project,
+        "mlops": rendered_platform_project,
+    }.get(name)
     trees = {}
     for layered in (False, True):
         project = tmp_path / f"layered-{layered}" / "demo"

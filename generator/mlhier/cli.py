@@ -207,7 +207,7 @@ def new(
             metavar=f"[{'|'.join(_SHIPPED)}]",
             help=f"Highest layer to apply: {', '.join(_SHIPPED)}.",
         ),
-    ] = "devops",
+    ] = _SHIPPED[-1],
     defaults: DefaultsOption = False,
     yes: YesOption = False,
     pretend: PretendOption = False,

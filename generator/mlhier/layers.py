@@ -44,8 +44,7 @@ LADDER: tuple[Layer, ...] = (
     Layer(
         "mlops",
         "reproducible models: validated, deployed in stages, monitored",
-        "model validation gate, staged deployment, monitoring, retraining trigger",
-        shipped=False,
+        "model validation gate, staged deployment, serving, batch scoring, monitoring",
     ),
 )
 
