@@ -39,7 +39,8 @@ def test_bare_mlhier_prints_help_and_succeeds(runner: CliRunner) -> None:
 
 def test_help_lists_the_shipped_layers_as_choices(runner: CliRunner) -> None:
     assert "--up-to [devops|data|platform|mlops]" in runner.invoke(app, ["new", "-h"]).output
-    assert "The layer to apply next: data, platform, mlops." in runner.invoke(app, ["add", "-h"]).output
+    add_help = runner.invoke(app, ["add", "-h"]).output
+    assert "The layer to apply next: data, platform, mlops." in add_help
 
 
 def test_pretend_lists_the_files_and_writes_nothing(

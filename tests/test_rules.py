@@ -328,7 +328,8 @@ def test_missing_data_layer_is_named() -> None:
 def test_missing_platform_layer_is_named() -> None:
     message = refusal("mlops", "project_name_mlops", {"project_name_mlops": ""}, {})
 
-    assert message == "the platform layer is not applied here: .copier-answers.platform.yml is missing"
+    missing = ".copier-answers.platform.yml is missing"
+    assert message == f"the platform layer is not applied here: {missing}"
 
 
 def test_platform_defaults_come_from_both_layers_below() -> None:
