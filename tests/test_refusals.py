@@ -174,8 +174,8 @@ def test_bad_input_is_refused_in_one_line(
         template = make_template()
         places["template"] = str(template)
         generated = world / "generated"
-        args = ["new", str(generated), "--defaults", "--up-to", "devops"]
-        runner.invoke(app, [*args, "--template", str(template)])
+        new = ["new", str(generated), "--defaults", "--up-to", "devops"]
+        runner.invoke(app, [*new, "--template", str(template)])
         places["generated"] = str(generated)
     argv = [arg.format(**places) for arg in args]
     touches_project = "{project}" in args
