@@ -54,7 +54,7 @@ def generate(parent: Path, *options: str) -> Path:
 @pytest.fixture(scope="module")
 def devops_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     parent = tmp_path_factory.mktemp("devops")
-    yield generate(parent)
+    yield generate(parent, "--up-to", "devops")
     shutil.rmtree(parent, ignore_errors=True)
 
 
@@ -201,7 +201,7 @@ def test_data_contract_check_of_a_million_rows_stays_within_its_budget(data_demo
 
 
 def test_add_data_to_a_devops_project_relocks_and_commits(tmp_path: Path) -> None:
-    run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
+    run(tmp_path, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", "--up-to", "devops")
     project = tmp_path / "demo"
 
     run(project, sys.executable, "-m", "mlhier", "add", "data", "--defaults")

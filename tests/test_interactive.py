@@ -21,7 +21,9 @@ def test_new_prompts_with_the_folder_name_as_default(
     make_template: TemplateFactory, tmp_path: Path
 ) -> None:
     project = tmp_path / "churn-model"
-    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--template", str(make_template())]
+    template = str(make_template())
+    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--up-to", "devops"]
+    command += ["--template", template]
     child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
 
     child.expect("project_name")
@@ -52,7 +54,9 @@ def test_ctrl_c_at_a_prompt_exits_130_and_leaves_nothing(
 ) -> None:
     parent = tmp_path / "work"
     parent.mkdir()
-    command = ["-m", "mlhier", "new", str(parent / "p"), "--template", str(make_template())]
+    template = str(make_template())
+    command = ["-m", "mlhier", "new", str(parent / "p"), "--up-to", "devops"]
+    command += ["--template", template]
     child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
 
     child.expect("project_name")

@@ -1,4 +1,4 @@
-"""The full stack (devops, data, platform) is green out of the box and its pipeline works here.
+"""The full stack (all four layers, `mlhier new`'s default) is green out of the box and works here.
 
 Slow: one generated project for the whole module (the SageMaker SDK it installs is about 1 GB;
 uv's cache makes the install a copy after the first time).
@@ -24,8 +24,8 @@ STEPS = {"Process", "Train", "Evaluate", "CheckAccuracy"}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    parent = tmp_path_factory.mktemp("platform")
-    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults", "--up-to", "platform")
+    parent = tmp_path_factory.mktemp("stack")
+    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
     project = parent / "demo"
     run(project, "make", "setup")
     yield project
@@ -40,8 +40,8 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-def test_platform_make_check_passes_and_formatting_changes_nothing(stack: Path) -> None:
-    # Its checkers lint infra/platform.yaml and .github/workflows/platform.yml with the rest.
+def test_full_stack_make_check_passes_and_formatting_changes_nothing(stack: Path) -> None:
+    # Its checkers lint every layer's infra/*.yaml and .github/workflows/*.yml with the rest.
     assert_every_checker_ran_clean(make_check(stack))
     run(stack, "make", "format")
 

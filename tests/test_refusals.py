@@ -129,6 +129,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ref-unknown", [*NEW, "--template", "{template}", "--vcs-ref", "v9"], "not a tag or commit"),
     # layers and add
     ("up-to-unknown", [*NEW, "--up-to", "nope"], "unknown layer 'nope'"),
+    ("up-to-absent", ["new", "{tmp}/d", "--template", "{template}"], "no platform layer"),
     ("add-platform-no-data", ["add", "platform", "--path", "{project}"], "needs the data layer"),
     ("add-unknown", ["add", "foo"], "unknown layer 'foo'"),
     ("add-base", ["add", "devops", "--path", "{project}"], "devops is the base layer"),

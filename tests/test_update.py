@@ -142,6 +142,31 @@ def test_platform_updates_alone_keeping_a_users_edit_to_a_step(tmp_path: Path) -
     assert answers(project, "data")["_commit"] == "v1"
 
 
+# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
+@pytest.mark.slow
+def test_mlops_updates_alone_keeping_a_users_edit_to_its_config(tmp_path: Path) -> None:
+    repo = template_repo(tmp_path / "template")
+    project = tmp_path / "demo"
+    new_project(
+        project, up_to="mlops", defaults=True, source=user_source(str(repo), "v1"), lock=False
+    )
+    config = project / "config/mlops.yaml"
+    edited = config.read_text().replace("latency_budget_ms: 200", "latency_budget_ms: 150")
+    assert edited != config.read_text()
+    config.write_text(edited)
+    git(project, "commit", "-qam", "A tighter latency budget")
+    doc = repo / "templates/mlops/project/docs/mlops.md.jinja"
+    release_v2(repo, {str(doc.relative_to(repo)): append(doc, "\nA paragraph added in v2.\n")})
+
+    copier_update(project, "mlops")
+
+    assert changed_paths(project) == {"docs/mlops.md", ".copier-answers.mlops.yml"}
+    assert (project / "docs/mlops.md").read_text().endswith("A paragraph added in v2.\n")
+    assert config.read_text() == edited
+    assert answers(project, "mlops")["_commit"] == "v2"
+    assert answers(project, "platform")["_commit"] == "v1"
+
+
 def _devops_files(tmp_path: Path, repo: Path) -> set[str]:
     devops_only = tmp_path / "devops-only"
     new_project(devops_only, defaults=True, source=user_source(str(repo), "v1"), lock=False)

@@ -75,7 +75,8 @@ def test_a_project_from_the_wheel_updates_with_the_network_unreachable(
     env = {**os.environ, "PYTHONPATH": str(unpacked), "GIT_ALLOW_PROTOCOL": "file"}
     mlhier = [sys.executable, "-c", "from mlhier.cli import main; main()"]
     project = tmp_path / "demo"
-    subprocess.run([*mlhier, "new", str(project), "--defaults", "--no-lock"], env=env, check=True)
+    new = [*mlhier, "new", str(project), "--defaults", "--no-lock", "--up-to", "devops"]
+    subprocess.run(new, env=env, check=True)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
     ).stdout
@@ -133,7 +134,7 @@ def test_the_wheel_in_a_fresh_venv_locks_without_uv_on_path(wheel: Path, tmp_pat
     env.pop("VIRTUAL_ENV", None)
 
     done = subprocess.run(
-        [str(venv / "bin" / "mlhier"), "new", "demo", "--defaults"],
+        [str(venv / "bin" / "mlhier"), "new", "demo", "--defaults", "--up-to", "devops"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -99,6 +99,29 @@ def _question_names(text: str, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def check_layers(source: TemplateSource, targets: tuple[Layer, ...]) -> None:
+    """``InvalidInputError`` when a local template lacks one of ``targets`` (a fork, an old tag)."""
+    folder = check_template(source)
+    if folder is None:
+        return
+    present = [
+        layer
+        for layer in targets
+        if (
+            _git_show(folder, str(source.vcs_ref), f"templates/{layer.name}/questions.yml")
+            is not None
+            if _reads_history(source)
+            else (folder / "templates" / layer.name / "project").is_dir()
+        )
+    ]
+    missing = [layer for layer in targets if layer not in present]
+    if missing and present:
+        raise InvalidInputError(
+            f"the template has no {missing[0].name} layer (templates/{missing[0].name}/)",
+            f"pass --up-to {present[-1].name}",
+        )
+
+
 def layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]] | None:
     """Each shipped layer's question names, or ``None`` when the template is a remote URL."""
     folder = check_template(source)

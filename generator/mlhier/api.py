@@ -18,7 +18,7 @@ from mlhier import _git, _status, _uv
 from mlhier._adopt import Adoption, adopt, plan_adopt
 from mlhier._answers import sort_answers
 from mlhier._history import local_history, reading_from
-from mlhier._questions import check_template, layer_questions
+from mlhier._questions import check_layers, check_template, layer_questions
 from mlhier._render import (
     read_answers,
     recorded_source,
@@ -206,6 +206,7 @@ def plan_new(
     if not destination.parent.is_dir():
         raise InvalidInputError(f"{destination.parent} does not exist: create it first")
     source = source or bundled_source(_version())
+    check_layers(source, layers)
     answers = _check_answers(data or {}, source, layers)
     return Plan(destination, layers, source, answers, new=True)
 
