@@ -15,8 +15,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+import yaml
 
 from conftest import REPO_ROOT, TemplateFactory, git
 from mlhier import new_project, user_source
@@ -209,3 +211,34 @@ def test_the_recorded_version_is_read_without_yaml(
     script: ModuleType, line: str, value: str
 ) -> None:
     assert script._scalar(f"# header\n{line}\nproject_name: demo\n", line.split(":")[0]) == value
+
+
+# --- the workflow around it (fast, on the shared rendered project) ------------------------------
+
+
+def _workflow(project: Path, name: str) -> dict[Any, Any]:
+    loaded = yaml.safe_load((project / ".github/workflows" / name).read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_workflow_runs_weekly_and_on_demand_and_starts_ci_where_it_can(
+    rendered_data_project: Path,
+) -> None:
+    workflow = _workflow(rendered_data_project, "template-update.yml")
+    (job,) = workflow["jobs"].values()
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+
+    # PyYAML reads the key `on` as True.
+    assert set(workflow[True]) == {"schedule", "workflow_dispatch"}
+    assert workflow["permissions"] == {}
+    assert job["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "actions": "write",
+    }
+    assert "python3 scripts/template_update.py" in runs
+    assert "options+=(--workflow-token)" in runs
+    assert 'gh workflow run ci.yml --ref "${BRANCH}"' in runs
+    # A workflow_dispatch event is the one the workflow token may still start CI with.
+    assert "workflow_dispatch" in _workflow(rendered_data_project, "ci.yml")[True]
