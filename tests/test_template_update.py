@@ -165,6 +165,21 @@ def test_a_branch_someone_else_committed_to_is_left_alone(project: Path) -> None
     assert (project.parent / "github-output").read_text().startswith("changed=false\n")
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("isolated_git")
+def test_a_project_already_at_the_version_gets_no_branch(project: Path) -> None:
+    body = project.parent / "body.md"
+
+    done = run_script(project, "--body", str(body), "--vcs-ref", "v0.1.0")
+
+    assert done.returncode == 0, done.stderr
+    assert "template_update: nothing to propose" in done.stdout
+    assert git(project, "branch", "--show-current").strip() == "main"
+    assert git(project, "branch", "--list", "template-update") == ""
+    assert not body.exists()
+    assert (project.parent / "github-output").read_text().startswith("changed=false\n")
+
+
 # --- the script's pieces (fast) -----------------------------------------------------------------
 
 

@@ -341,6 +341,7 @@ def update(args: argparse.Namespace) -> Outcome:
     if not before:
         message = "no .copier-answers.<layer>.yml here: not a generated project"
         raise UpdateError(message)
+    started_on = git("branch", "--show-current").strip() or base
     git("checkout", "--quiet", "-B", args.branch)
     status = run_update(args.update_command, args.vcs_ref)
     conflicts = conflicted_files(base)
@@ -351,6 +352,10 @@ def update(args: argparse.Namespace) -> Outcome:
     held = hold_workflow_changes(base) if args.workflow_token else ""
     after = recorded_versions(project)
     changed = git("rev-parse", "HEAD").strip() != base
+    if not changed:  # nothing to propose: no branch either
+        git("checkout", "--quiet", started_on)
+        git("branch", "--quiet", "--delete", "--force", args.branch)
+        return Outcome(changed=False, title="", conflicts=())
     stopped = status == UPDATE_CONFLICTS
     write_body(
         args.body,
