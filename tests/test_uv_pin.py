@@ -45,7 +45,12 @@ def setup_uv_steps(project: Path) -> dict[str, dict[str, Any]]:
 def test_every_setup_uv_step_of_every_layer_installs_the_pinned_uv(project: Path) -> None:
     steps = setup_uv_steps(project)
 
-    assert {name.split("/")[0] for name in steps} == {"checks.yml", "data.yml", "release.yml"}
+    assert {name.split("/")[0] for name in steps} == {
+        "checks.yml",
+        "data.yml",
+        "release.yml",
+        "template-update.yml",
+    }
     assert {name: step["with"].get("version") for name, step in steps.items()} == dict.fromkeys(
         steps, pinned_uv()
     )

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
+from mlhier._migrations import Move, check_moves, read_moves
 from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer
+
+if TYPE_CHECKING:  # copier is imported when it runs, not with mlhier
+    from copier._main import Worker
+    from copier._template import Template
 
 __all__ = [
     "LayerVersions",
@@ -156,6 +161,10 @@ class LayerVersions:
 
     before: str
     after: str
+    moves: tuple[Move, ...] = ()
+    """Files the newer template renamed, whose content was carried to the new path."""
+    conflicts: tuple[str, ...] = ()
+    """Moved files whose user edits and template changes overlap: conflict markers left."""
 
     @property
     def moved(self) -> bool:
@@ -163,13 +172,19 @@ class LayerVersions:
 
 
 def update_layer(
-    project: Path, layer: Layer, *, vcs_ref: str | None, data: Mapping[str, Any]
+    project: Path,
+    layer: Layer,
+    *,
+    vcs_ref: str | None,
+    data: Mapping[str, Any],
+    progress: Callable[[str], None] | None = None,
 ) -> LayerVersions:
     """Bring ``layer`` to the template's newer version with copier's three-way merge.
 
     ``data`` answers questions anew (the upstream values a layer re-declares). When the template
     commit is the one already recorded, the recorded ``_commit`` is kept as it was written: copier
     would otherwise rewrite the same version in another spelling (a tag, a short or long hash).
+    Files the newer template moved (``templates/migrations.yml``) take the user's edits along.
     """
     from copier._main import Worker  # run_update cleans up before the commits can be compared
 
@@ -188,14 +203,119 @@ def update_layer(
             quiet=True,
         ) as worker,
     ):
+        say = progress or _silent
+        moves = _planned_moves(project, layer, worker, say)
+        # The user's side of each moved file, read before copier deletes its old path.
+        edited = {move: (project / move.source).read_bytes() for move in moves}
         worker.run_update()
+        conflicts = _carry_moves(project, layer, worker, edited, say)
         previous = worker.subproject.template
         same_commit = previous is not None and previous.commit_hash == worker.template.commit_hash
         newest = worker.template.commit or recorded
     if same_commit:
         _write_commit(answers_file, recorded)
         return LayerVersions(recorded, recorded)
-    return LayerVersions(recorded, newest)
+    return LayerVersions(recorded, newest, moves, conflicts)
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+def _version(template: Template | None) -> str | None:
+    version = template.version if template is not None else None
+    return str(version) if version is not None else None
+
+
+def _planned_moves(
+    project: Path, layer: Layer, worker: Worker, progress: Callable[[str], None]
+) -> tuple[Move, ...]:
+    """The moves the newer template lists for ``layer`` since the recorded version."""
+    previous = worker.subproject.template
+    moves = read_moves(
+        Path(worker.template.local_abspath),
+        layer.name,
+        after=_version(previous),
+        up_to=_version(worker.template),
+        answers=worker.subproject.last_answers,
+    )
+    to_make, skipped = check_moves(project, moves)
+    for reason in skipped:
+        progress(f"{layer.name}: {reason}")
+    return to_make
+
+
+def _carry_moves(
+    project: Path,
+    layer: Layer,
+    worker: Worker,
+    edited: Mapping[Move, bytes],
+    progress: Callable[[str], None],
+) -> tuple[str, ...]:
+    """Merge each moved file's user edits into its new path; the paths left with conflicts.
+
+    Three-way, as copier merges a file that stays put: the old template's render of the old
+    path is the base, the user's file one side, the new template's render of the new path the
+    other. A file the new template no longer renders at all arrives as the user left it.
+    """
+    if not edited:
+        return ()
+    import subprocess
+    import tempfile
+
+    conflicts: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="mlhier-moves-") as scratch:
+        bases = _render_old(worker, layer, [move.source for move in edited], Path(scratch) / "old")
+        for move, mine in edited.items():
+            target = project / move.target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            base = bases / move.source
+            if not target.is_file() or not base.is_file():
+                target.write_bytes(mine)
+            else:
+                ours = Path(scratch) / "yours"
+                ours.write_bytes(mine)
+                labels = ["-L", "before updating", "-L", "last update", "-L", "after updating"]
+                merged = subprocess.run(
+                    ["git", "merge-file", "-p", *labels, str(ours), str(base), str(target)],
+                    capture_output=True,
+                    check=False,
+                )
+                if merged.returncode < 0 or merged.returncode > 127:
+                    raise GenerationError(f"git merge-file failed on {move.target}")
+                target.write_bytes(merged.stdout)
+                if merged.returncode:
+                    conflicts.append(move.target)
+            (project / move.source).unlink(missing_ok=True)
+            progress(
+                f"{layer.name}: moved {move.source} to {move.target}"
+                f" (renamed in template {move.version}), with your edits"
+            )
+    return tuple(conflicts)
+
+
+def _render_old(worker: Worker, layer: Layer, paths: list[str], destination: Path) -> Path:
+    """Render only ``paths`` of the version the layer was at, with its recorded answers."""
+    from copier import run_copy
+
+    keep: set[str] = set()
+    for path in paths:
+        parts = PurePosixPath(path).parts
+        keep.update("/".join(parts[: index + 1]) for index in range(len(parts)))
+    previous = worker.subproject.template
+    if previous is None:  # moves are chosen only from a recorded version: never reached
+        raise GenerationError(f"{worker.subproject.answers_relpath} records no template version")
+    answers = {k: v for k, v in worker.subproject.last_answers.items() if not k.startswith("_")}
+    run_copy(
+        str(previous.local_abspath),
+        destination,
+        data={**answers, "layer": layer.name},
+        defaults=True,
+        quiet=True,
+        vcs_ref="HEAD",  # the checkout copier made of the recorded version
+        exclude=["*", *(f"!{path}" for path in sorted(keep))],
+    )
+    return destination
 
 
 def recorded_commit(project: Path, layer: Layer) -> str:

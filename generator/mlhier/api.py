@@ -18,6 +18,7 @@ from mlhier import _git, _status, _uv
 from mlhier._adopt import Adoption, adopt, plan_adopt
 from mlhier._answers import sort_answers
 from mlhier._history import local_history, reading_from
+from mlhier._migrations import Move
 from mlhier._questions import check_layers, check_template, layer_questions
 from mlhier._render import (
     read_answers,
@@ -35,6 +36,7 @@ __all__ = [
     "Adoption",
     "Confirm",
     "LayerUpdate",
+    "Move",
     "Plan",
     "Progress",
     "Summary",
@@ -92,6 +94,9 @@ class LayerUpdate:
     """Whether the update changed files and was committed."""
     files: tuple[str, ...] = ()
     """The paths it changed (git status), committed together."""
+    moves: tuple[Move, ...] = ()
+    """Files the newer template renamed (``templates/migrations.yml``), carried with the user's
+    edits to their new path."""
 
 
 Confirm = Callable[[Summary], bool]
@@ -460,8 +465,8 @@ def _update_layers(
     for layer in layers:
         progress(f"updating the {layer.name} layer")
         upstream = _upstream_answers(project, layer, below_only=True)
-        versions = update_layer(project, layer, vcs_ref=vcs_ref, data=upstream)
-        conflicts = _git.unmerged_paths(project)
+        versions = update_layer(project, layer, vcs_ref=vcs_ref, data=upstream, progress=progress)
+        conflicts = sorted({*_git.unmerged_paths(project), *versions.conflicts})
         if conflicts:
             raise UpdateConflictError(
                 f"updating the {layer.name} layer left conflicts in {', '.join(conflicts)}",
@@ -478,7 +483,9 @@ def _update_layers(
             else:
                 message = f"Bring the {layer.name} layer in step with the layers below it"
             _git.commit_all(project, message, _author(project))
-        done.append(LayerUpdate(layer, versions.before, versions.after, committed, changed))
+        done.append(
+            LayerUpdate(layer, versions.before, versions.after, committed, changed, versions.moves)
+        )
     return done
 
 
