@@ -257,3 +257,38 @@ def test_the_workflow_runs_weekly_and_on_demand_and_starts_ci_where_it_can(
     assert 'gh workflow run ci.yml --ref "${BRANCH}"' in runs
     # A workflow_dispatch event is the one the workflow token may still start CI with.
     assert "workflow_dispatch" in _workflow(rendered_data_project, "ci.yml")[True]
+
+
+def _source_step(tmp_path: Path, project: Path, src_path: str, version: str) -> tuple[int, str]:
+    """The workflow's step that picks mlhier's source, run by bash on a made-up answers file."""
+    (job,) = _workflow(project, "template-update.yml")["jobs"].values()
+    (step,) = [step for step in job["steps"] if step.get("id") == "source"]
+    (tmp_path / ".copier-answers.devops.yml").write_text(
+        f"_commit: v0.1.0\n_src_path: {src_path}\n"
+    )
+    output = tmp_path / "output"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={**os.environ, "VERSION": version, "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, output.read_text() if output.exists() else done.stdout
+
+
+def test_mlhier_comes_from_the_recorded_template_source_never_from_an_index(
+    tmp_path: Path, rendered_data_project: Path
+) -> None:
+    code, output = _source_step(
+        tmp_path, rendered_data_project, "https://github.com/acme/mlhier-fork.git", "v0.4.0"
+    )
+    assert code == 0
+    assert "spec=git+https://github.com/acme/mlhier-fork.git@v0.4.0\n" in output
+
+    local = tmp_path / "local"
+    local.mkdir()
+    code, output = _source_step(local, rendered_data_project, "/home/me/templates", "v0.4.0")
+    assert code == 1
+    assert "is no git URL a runner can reach" in output
