@@ -7,7 +7,6 @@ Generated at export time from the same files ``mlhier new`` renders, never kept 
     DEST/templates/templates/*.jinja  the shared macros, where `{% import "templates/..." %}`
                                       finds them through cookiecutter's `../templates` loader
     DEST/hooks/pre_gen_project.py     the validators and conditions, run before any file
-    DEST/mlhier_questions.json        the layers' questions as copier declares them, for the hook
     DEST/mlhier_jinja.py              copier's filters the templates use, for cookiecutter
 
 A higher layer re-declares the values it needs from the layers below (``project_name_data``);
@@ -37,7 +36,8 @@ __all__ = ["PROJECT_FOLDER", "CookiecutterExport", "export_cookiecutter"]
 PROJECT_QUESTION = "project_name"
 PROJECT_FOLDER = "{{cookiecutter.%s}}" % PROJECT_QUESTION  # noqa: UP031 - braces are literal
 JINJA_MODULE = "mlhier_jinja"
-QUESTIONS_FILE = "mlhier_questions.json"
+# The hook's empty list of checks, which the export fills in.
+_NO_CHECKS = "CHECKS: list[dict[str, str]] = []\n"
 _MACROS = Path("templates") / "templates"
 # copier's default `_exclude`, applied to each part of a path.
 _EXCLUDED = ("copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn")
@@ -152,8 +152,9 @@ def _questions(specs: Mapping[Layer, Mapping[str, Any]]) -> list[_Question]:
 
 
 def _names(questions: Sequence[_Question], layer: Layer) -> dict[str, str]:
-    """How ``layer``'s files name each answer, and how cookiecutter does."""
-    return {q.name: f"cookiecutter.{q.answer}" for q in questions if q.layer == layer}
+    """How ``layer``'s files name each answer, and how cookiecutter does; ``layer`` is known."""
+    names = {q.name: f"cookiecutter.{q.answer}" for q in questions if q.layer == layer}
+    return {"layer": repr(layer.name), **names}
 
 
 def _has_jinja(value: object) -> bool:
@@ -177,17 +178,6 @@ def _variable(question: _Question, names: Mapping[str, str]) -> object:
     if question.kind == "bool":
         return bool(default)
     return default if default is not None else ""
-
-
-def _hook_question(question: _Question) -> dict[str, Any]:
-    return {
-        "name": question.name,
-        "answer": question.answer,
-        "type": question.kind,
-        "default": question.spec.get("default", ""),
-        "when": question.spec.get("when", True),
-        "validator": question.spec.get("validator", ""),
-    }
 
 
 def _excluded(relative: Path) -> bool:
@@ -240,16 +230,52 @@ def _cookiecutter_json(
     return config
 
 
-def _hook_questions(questions: Sequence[_Question], layers: Sequence[Layer]) -> dict[str, Any]:
+def _rendered_text(text: object, names: Mapping[str, str], where: str) -> str:
+    """Jinja that cookiecutter renders into a Python string literal of the text's output."""
+    body = translate(str(text), names, where)
+    return "{% set value %}" + body + "{% endset %}{{ value | tojson }}"
+
+
+def _hook_names(
+    questions: Sequence[_Question], layer: Layer, layers: Sequence[Layer]
+) -> dict[str, str]:
+    """What a question's Jinja reads in copier, for one cookiecutter run of every layer.
+
+    The layers below are answered in the same run, so copier's `_external_data.<layer>` (their
+    answers files) and `_copier_conf.data` (the answers given) are cookiecutter's answers.
+    """
+    below = ", ".join(f"{lower.name!r}: cookiecutter" for lower in layers[: layers.index(layer)])
     return {
-        "layers": [
-            {
-                "name": layer.name,
-                "questions": [_hook_question(q) for q in questions if q.layer == layer],
-            }
-            for layer in layers
-        ]
+        **_names(questions, layer),
+        "_copier_conf": "{'data': cookiecutter}",
+        "_external_data": "{" + below + "}",
     }
+
+
+def _hook(questions: Sequence[_Question], layers: Sequence[Layer]) -> str:
+    """The hook's source: its checks, one per question, each rendered by cookiecutter."""
+    source = (Path(__file__).parent / "_cookiecutter_hook.py").read_text(encoding="utf-8")
+    if any(delimiter in source for delimiter in ("{{", "{%", "{#")) or _NO_CHECKS not in source:
+        raise GenerationError("_cookiecutter_hook.py must hold no Jinja and one empty CHECKS")
+    entries: list[str] = []
+    for question in questions:
+        names = _hook_names(questions, question.layer, layers)
+        where = f"{question.name} ({question.layer.name} layer)"
+        fields = {
+            "answer": json.dumps(question.answer),
+            "asked": _rendered_text(question.spec.get("when", True), names, f"the when of {where}"),
+            "given": _rendered_text("{{ %s }}" % names[question.name], {}, where),  # noqa: UP031
+            "default": _rendered_text(
+                question.spec.get("default", ""), names, f"the default of {where}"
+            ),
+            "said": _rendered_text(
+                question.spec.get("validator", ""), names, f"the validator of {where}"
+            ),
+        }
+        lines = "".join(f"        {json.dumps(key)}: {value},\n" for key, value in fields.items())
+        entries.append("    {\n" + lines + "    },\n")
+    checks = "CHECKS: list[dict[str, str]] = [\n" + "".join(entries) + "]\n"
+    return source.replace(_NO_CHECKS, checks)
 
 
 def _references(questions: Sequence[_Question], tree: _Tree, config: Mapping[str, Any]) -> set[str]:
@@ -311,11 +337,12 @@ def _write(staging: Path, root: Path, layers: Sequence[Layer]) -> CookiecutterEx
         _add_layer_files(root, layer, _names(questions, layer), tree)
     config = _cookiecutter_json(questions, layers, tree)
     _write_json(staging / "cookiecutter.json", config)
-    _write_json(staging / QUESTIONS_FILE, _hook_questions(questions, layers))
     here = Path(__file__).parent
     shutil.copy2(here / "_cookiecutter_jinja.py", staging / f"{JINJA_MODULE}.py")
     (staging / "hooks").mkdir()
-    shutil.copy2(here / "_cookiecutter_hook.py", staging / "hooks" / "pre_gen_project.py")
+    (staging / "hooks" / "pre_gen_project.py").write_text(
+        _hook(questions, layers), encoding="utf-8"
+    )
     for name, text in _included(root, layers, questions, tree, config).items():
         (staging / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (staging / "templates" / name).write_text(text, encoding="utf-8")
