@@ -26,6 +26,9 @@ __all__ = ["FILTERS", "MACROS_FOLDER", "MlhierExtension", "macros_loader"]
 # file loader reads `../templates` next to the project folder, so `{% import "templates/..." %}`
 # finds them there unchanged.
 MACROS_FOLDER = "templates"
+# Resolved on import: cookiecutter later renders from other working folders, and the path it
+# imported this module from may be relative.
+_IMPORTED_FROM = Path(__file__).resolve().parent
 
 
 def regex_search(value: str, regex: str, *args: str, **kwargs: bool) -> str | list[str] | None:
@@ -74,7 +77,7 @@ FILTERS: dict[str, Any] = {
 
 
 def _export_root() -> Path:
-    """The export this module was imported from.
+    """The export being rendered.
 
     cookiecutter appends the template's folder to ``sys.path`` while it renders, and Python may
     have imported this module from an earlier export in the same process: the last folder on
@@ -82,14 +85,14 @@ def _export_root() -> Path:
     """
     name = Path(__file__).name
     for entry in reversed(sys.path):
-        if entry and (Path(entry) / name).is_file():
+        if entry and Path(entry).is_absolute() and (Path(entry) / name).is_file():
             return Path(entry)
-    return Path(__file__).resolve().parent
+    return _IMPORTED_FROM
 
 
-def macros_loader(root: Path | None = None) -> FileSystemLoader:
+def macros_loader() -> FileSystemLoader:
     """A loader where ``{% import "templates/rules.jinja" %}`` finds the export's macro files."""
-    return FileSystemLoader(str((root or _export_root()) / MACROS_FOLDER))
+    return FileSystemLoader(str(_export_root() / MACROS_FOLDER))
 
 
 class MlhierExtension(Extension):

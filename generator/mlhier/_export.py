@@ -327,6 +327,25 @@ def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _readme(layers: Sequence[Layer]) -> str:
+    from mlhier import __version__
+
+    names = ", ".join(layer.name for layer in layers)
+    return f"""# mlhier's layers as a cookiecutter template
+
+Written by `mlhier export cookiecutter --up-to {layers[-1].name}` (mlhier {__version__}) from the
+copier templates of the {names} layers: export it again rather than edit it.
+
+    cookiecutter path/to/this/folder
+
+The project equals what `mlhier new --up-to {layers[-1].name}` generates for the same answers,
+without the `.copier-answers.<layer>.yml` files. So that `mlhier update` keeps it current:
+
+    cd <project> && git init && git add --all && git commit -m "Generate the project"
+    mlhier adopt
+"""
+
+
 def _write(staging: Path, root: Path, layers: Sequence[Layer]) -> CookiecutterExport:
     specs = _layer_specs(root, layers)
     questions = _questions(specs)
@@ -354,6 +373,7 @@ def _write(staging: Path, root: Path, layers: Sequence[Layer]) -> CookiecutterEx
     for target, source in tree.copies.items():
         (project / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, project / target)
+    (staging / "README.md").write_text(_readme(layers), encoding="utf-8")
     variables = tuple(name for name in config if not name.startswith("_"))
     return CookiecutterExport(staging, tuple(layers), variables, tuple(sorted(tree.owners)))
 
