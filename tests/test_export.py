@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO_ROOT, TOY_LAYERS, commit_and_tag, flat, git, write_tree
+from conftest import (
+    REPO_ROOT,
+    TOY_LAYERS,
+    commit_and_tag,
+    copy_real_template,
+    flat,
+    git,
+    write_tree,
+)
 from mlhier._export import PROJECT_FOLDER, export_cookiecutter
 from mlhier._jinja_translate import translate
 from mlhier._source import user_source
@@ -342,4 +350,36 @@ def test_a_project_from_the_export_is_adopted_then_updated(short_tmp: Path) -> N
 
     assert [(step.before, step.after) for step in done] == [("v1", "v2"), ("v1", "v2")]
     assert (made / "SECURITY.md").read_text() == "from v2\n"
+    assert git(made, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("isolated_git")
+def test_a_real_project_from_the_export_is_adopted_then_updated(short_tmp: Path) -> None:
+    template = copy_real_template(short_tmp / "template")
+    git(template, "init", "--quiet", "--initial-branch=main")
+    commit_and_tag(template, "v1")
+    answers = {**REAL_ANSWERS, **ABOVE["data"]}
+    export_cookiecutter(short_tmp / "export", up_to="data", template=template)
+    made = cookiecutter_project(short_tmp / "export", short_tmp / "out", answers)
+    git(made, "init", "--quiet", "--initial-branch=main")
+    git(made, "add", "--all")
+    git(made, "commit", "--quiet", "-m", "Generate the project with cookiecutter")
+    recorded = mlhier_project(short_tmp, "data", answers, template)
+    write_tree(template, {"templates/devops/project/docs/release-notes.md": "from v2\n"})
+    commit_and_tag(template, "v2")
+
+    # What adopt cannot read back from the files (a choice that swaps whole texts) is given.
+    unread = {"license": "MIT", "publish_to_pypi": True}
+    adoption = plan_adopt(made, template=str(template), data=unread)
+    adopt(adoption)
+
+    assert (adoption.version, adoption.differing_lines) == ("v1", 0)
+    for name in ANSWERS_FILES:
+        assert (made / name).read_text() == (recorded / name).read_text()
+
+    done = update_project(made)
+
+    assert [(step.before, step.after) for step in done] == [("v1", "v2"), ("v1", "v2")]
+    assert (made / "docs/release-notes.md").read_text() == "from v2\n"
     assert git(made, "status", "--porcelain") == ""
