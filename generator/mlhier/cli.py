@@ -494,8 +494,8 @@ def export(
 ) -> None:
     """Write the layers as a template for another tool.
 
-    cookiecutter: a cookiecutter template generated from the layers up to --up-to; projects
-    made from it equal those of `mlhier new` and join mlhier with `mlhier adopt`.
+    FORMAT cookiecutter writes a cookiecutter template generated from the layers: the projects
+    made from it equal those of `mlhier new`, and join mlhier with `mlhier adopt`.
     """
     with _reporting_errors():
         if kind != "cookiecutter":
