@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from conftest import (
@@ -51,6 +52,13 @@ retention_days:
     "templates/data/project/mk/retention.txt": "{{ zone }} kept {{ retention_days }} days\n",
 }
 ANSWERS_FILES = (".copier-answers.devops.yml", ".copier-answers.data.yml")
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cookiecutter keeps a replay of each run in the home folder: a throwaway one."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("COOKIECUTTER_CONFIG", raising=False)
 
 
 def toy_template(root: Path) -> Path:
@@ -273,6 +281,22 @@ def test_a_template_cookiecutter_cannot_render_leaves_nothing(short_tmp: Path) -
         export_cookiecutter(short_tmp / "export", template=template)
 
     assert sorted(path.name for path in short_tmp.iterdir()) == ["template"]
+
+
+def test_copier_yml_is_read_whatever_tags_others_gave_pyyaml(
+    short_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-copie registers `!include` on yaml.SafeLoader for the whole process."""
+
+    def include(*_: object) -> None:
+        raise FileNotFoundError("templates/*/questions.yml")
+
+    constructors = {**yaml.SafeLoader.yaml_constructors, "!include": include}
+    monkeypatch.setattr(yaml.SafeLoader, "yaml_constructors", constructors)
+
+    written = export_cookiecutter(short_tmp / "export", template=toy_template(short_tmp))
+
+    assert written.variables == ("project_name", "author_name", "author_email")
 
 
 # --- the real layers --------------------------------------------------------------------------

@@ -96,6 +96,12 @@ def _yaml_loader() -> type[Any]:
     class _Loader(yaml.SafeLoader):
         """copier's tags (``!include``) read as nothing: only the settings matter here."""
 
+    # Without the local tags others may have registered on SafeLoader: those would win.
+    _Loader.yaml_constructors = {
+        tag: construct
+        for tag, construct in yaml.SafeLoader.yaml_constructors.items()
+        if not (tag or "").startswith("!")
+    }
     _Loader.add_multi_constructor("!", lambda *_: None)
     return _Loader
 
