@@ -27,6 +27,7 @@ from mlhier._source import user_source
 from mlhier.api import adopt, new_project, plan_adopt, update_project
 from mlhier.cli import app
 from mlhier.errors import GenerationError, InvalidInputError
+from mlhier.layers import LADDER, layers_up_to
 
 # The toy layers, with what a real template holds too: a file copier copies without rendering
 # although it looks like Jinja, a path named by an answer, a file included by another, and a
@@ -312,17 +313,22 @@ REAL_ANSWERS = {
     "monthly_budget_usd": 250,
     "license": "MIT",
 }
-ABOVE = {
-    "data": {"zone_raw": "bronze"},
-    "platform": {"zone_raw": "bronze", "instance_type": "ml.c5.xlarge"},
-}
+# Answers other than the defaults for the questions of the layers above devops.
+ABOVE = {"data": {"zone_raw": "bronze"}, "platform": {"instance_type": "ml.c5.xlarge"}}
+
+
+def real_answers(up_to: str) -> dict[str, Any]:
+    answers = dict(REAL_ANSWERS)
+    for layer in layers_up_to(up_to):
+        answers.update(ABOVE.get(layer.name, {}))
+    return answers
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("isolated_git")
-@pytest.mark.parametrize("up_to", ["devops", "data", "platform"])
+@pytest.mark.parametrize("up_to", [layer.name for layer in LADDER if layer.shipped])
 def test_the_real_layers_exported_make_what_mlhier_makes(up_to: str, short_tmp: Path) -> None:
-    answers = {**REAL_ANSWERS, **ABOVE.get(up_to, {})}
+    answers = real_answers(up_to)
     export_cookiecutter(short_tmp / "export", up_to=up_to)
 
     made = cookiecutter_project(short_tmp / "export", short_tmp / "cookiecutter", answers)
@@ -383,7 +389,7 @@ def test_a_real_project_from_the_export_is_adopted_then_updated(short_tmp: Path)
     template = copy_real_template(short_tmp / "template")
     git(template, "init", "--quiet", "--initial-branch=main")
     commit_and_tag(template, "v1")
-    answers = {**REAL_ANSWERS, **ABOVE["data"]}
+    answers = real_answers("data")
     export_cookiecutter(short_tmp / "export", up_to="data", template=template)
     made = cookiecutter_project(short_tmp / "export", short_tmp / "out", answers)
     git(made, "init", "--quiet", "--initial-branch=main")
