@@ -179,15 +179,20 @@ def test_the_export_asks_each_question_once(toy_export: tuple[Path, Path]) -> No
 
 
 @pytest.mark.usefixtures("isolated_git")
+@pytest.mark.parametrize(
+    ("zone", "kept"), [("bronze", "bronze kept 30 days"), ("raw", "raw kept 30 days")]
+)
 def test_cookiecutter_makes_what_mlhier_makes(
-    toy_export: tuple[Path, Path], short_tmp: Path
+    toy_export: tuple[Path, Path], short_tmp: Path, zone: str, kept: str
 ) -> None:
+    """Asked (bronze) or not (raw), retention_days renders its default, as copier renders it."""
     template, export = toy_export
-    made = cookiecutter_project(export, short_tmp / "cookiecutter", GIVEN)
-    generated = mlhier_project(short_tmp, "data", GIVEN, template)
+    given = {**GIVEN, "zone": zone}
+    made = cookiecutter_project(export, short_tmp / "cookiecutter", given)
+    generated = mlhier_project(short_tmp, "data", given, template)
 
     assert tree(made) == tree(generated)
-    assert (made / "mk/data.mk").read_text() == "# lake of churn: bronze\nbronze kept 30 days\n"
+    assert (made / "mk/data.mk").read_text() == f"# lake of churn: {zone}\n{kept}\n"
     assert (made / "src/churn/__init__.py").read_text() == '"""churn by Ada Lovelace."""\n'
     assert not any(made.glob(".copier-answers.*"))
 
