@@ -1,9 +1,10 @@
 """Jinja for a cookiecutter export: copier's filters the templates use, and the shared macros.
 
 ``mlhier export cookiecutter`` ships this file in the export as ``mlhier_jinja.py`` and names
-its extension in ``cookiecutter.json`` (``_extensions``); the export's pre-generation hook
-imports it too, to run the layers' validators. It needs only the standard library and Jinja,
-which cookiecutter depends on, so it must not import mlhier.
+its extension in ``cookiecutter.json`` (``_extensions``): cookiecutter loads it for every
+environment it renders with, the questions' defaults, the files and the pre-generation hook
+(where the layers' validators run). It needs only the standard library and Jinja, which
+cookiecutter depends on, so it must not import mlhier.
 
 copier renders with the filters of ``jinja2-ansible-filters``; the ones the templates use are
 written again here with the same behaviour (the export refuses a template that uses another).

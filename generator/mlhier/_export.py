@@ -4,10 +4,12 @@ Generated at export time from the same files ``mlhier new`` renders, never kept 
 
     DEST/cookiecutter.json            the questions of the layers up to LAYER and their defaults
     DEST/{{cookiecutter.project_name}}/  the files of every layer, copier's Jinja translated
-    DEST/templates/templates/*.jinja  the shared macros, where `{% import "templates/..." %}`
-                                      finds them through cookiecutter's `../templates` loader
+    DEST/templates/templates/...      the macros and files the templates import or include,
+                                      where `{% import "templates/..." %}` finds them through
+                                      cookiecutter's `../templates` loader
     DEST/hooks/pre_gen_project.py     the validators and conditions, run before any file
     DEST/mlhier_jinja.py              copier's filters the templates use, for cookiecutter
+    DEST/README.md                    where it came from, how to use it
 
 A higher layer re-declares the values it needs from the layers below (``project_name_data``);
 in one cookiecutter run those are the lower layer's answers, so they are not asked again.
@@ -38,7 +40,6 @@ PROJECT_FOLDER = "{{cookiecutter.%s}}" % PROJECT_QUESTION  # noqa: UP031 - brace
 JINJA_MODULE = "mlhier_jinja"
 # The hook's empty list of checks, which the export fills in.
 _NO_CHECKS = "CHECKS: list[dict[str, str]] = []\n"
-_MACROS = Path("templates") / "templates"
 # copier's default `_exclude`, applied to each part of a path.
 _EXCLUDED = ("copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn")
 # Settings of copier.yml the translation depends on, and the values it assumes.
