@@ -289,6 +289,17 @@ def test_a_template_cookiecutter_cannot_render_leaves_nothing(short_tmp: Path) -
     assert sorted(path.name for path in short_tmp.iterdir()) == ["template"]
 
 
+def test_a_file_of_one_layer_included_by_another_is_refused(short_tmp: Path) -> None:
+    """copier renders an included file with the includer's answers: another layer's names."""
+    template = toy_template(short_tmp)
+    included = '{% include "templates/data/project/mk/retention.txt" %}'
+    (template / "templates/devops/project/README.md.jinja").write_text(included)
+
+    message = "the devops layer includes templates/data/project/mk/retention.txt, of another"
+    with pytest.raises(GenerationError, match=message):
+        export_cookiecutter(short_tmp / "export", up_to="data", template=template)
+
+
 def test_copier_yml_is_read_whatever_tags_others_gave_pyyaml(
     short_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

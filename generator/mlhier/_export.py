@@ -285,17 +285,16 @@ def _hook(questions: Sequence[_Question], layers: Sequence[Layer]) -> str:
     return source.replace(_NO_CHECKS, checks)
 
 
-def _references(questions: Sequence[_Question], tree: _Tree, config: Mapping[str, Any]) -> set[str]:
-    """What the files, the defaults and the hook's validators include or import."""
-    texts = [text for text, _ in tree.texts.values()]
-    texts += [value for value in config.values() if isinstance(value, str)]
+def _references(
+    questions: Sequence[_Question], tree: _Tree, config: Mapping[str, Any]
+) -> set[tuple[str, str]]:
+    """What the files, the defaults and the hook's checks include or import, and which layer."""
+    texts = [(text, tree.owners[target]) for target, (text, _) in tree.texts.items()]
     for question in questions:
-        texts += [
-            str(question.spec[key])
-            for key in ("default", "when", "validator")
-            if _has_jinja(question.spec.get(key))
-        ]
-    return {name for text in texts for name in referenced_templates(text)}
+        declared = [question.spec.get(key) for key in ("default", "when", "validator")]
+        texts += [(str(text), question.layer.name) for text in declared if _has_jinja(text)]
+    texts += [(value, "") for value in config.values() if isinstance(value, str)]
+    return {(name, layer) for text, layer in texts for name in referenced_templates(text)}
 
 
 def _included(
@@ -307,26 +306,27 @@ def _included(
 ) -> dict[str, str]:
     """Each template file included or imported, by its name from the root, translated.
 
-    A layer's file (``templates/<layer>/...``) reads that layer's answers; a shared macro file
+    A layer's file (``templates/<layer>/...``) reads that layer's answers: copier renders it
+    with the answers of the layer that includes it, so only that layer may. A shared macro file
     (``templates/rules.jinja``) reads none, and comes out unchanged.
     """
     exported = {layer.name: layer for layer in layers}
     pending = sorted(_references(questions, tree, config))
     shipped: dict[str, str] = {}
     while pending:
-        name = pending.pop()
+        name, includer = pending.pop()
         parts = PurePosixPath(name).parts
         source = root.joinpath(*parts)
-        if name in shipped:
-            continue
         if parts[:1] != ("templates",) or ".." in parts or not source.is_file():
             raise GenerationError(f"the templates include {name}, which is no template file")
         layer = exported.get(parts[1]) if len(parts) > 2 else None
-        if len(parts) > 2 and layer is None:
-            raise GenerationError(f"the templates include {name}, of a layer not exported")
+        if len(parts) > 2 and (layer is None or includer not in ("", layer.name)):
+            raise GenerationError(f"the {includer} layer includes {name}, of another layer")
+        if name in shipped:
+            continue
         names = _names(questions, layer) if layer is not None else {}
         shipped[name] = translate(source.read_text(encoding="utf-8"), names, name)
-        pending.extend(referenced_templates(shipped[name]))
+        pending.extend((more, includer) for more in referenced_templates(shipped[name]))
     return shipped
 
 
