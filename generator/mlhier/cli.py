@@ -460,6 +460,58 @@ def adopt(
 
 
 @app.command()
+def export(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="What to write: cookiecutter (a cookiecutter template).",
+            show_default=False,
+        ),
+    ],
+    destination: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DEST", help="New or empty folder for the template.", show_default=False
+        ),
+    ],
+    up_to: Annotated[
+        str,
+        typer.Option(
+            "--up-to",
+            metavar=f"[{'|'.join(_SHIPPED)}]",
+            help=f"Highest layer to include: {', '.join(_SHIPPED)}.",
+        ),
+    ] = "devops",
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            metavar="DIR",
+            help="Template folder (copier.yml and templates/) instead of the bundled one.",
+        ),
+    ] = None,
+) -> None:
+    """Write the layers as a template for another tool.
+
+    FORMAT cookiecutter writes a cookiecutter template generated from the layers: the projects
+    made from it equal those of `mlhier new`, and join mlhier with `mlhier adopt`.
+    """
+    with _reporting_errors():
+        if kind != "cookiecutter":
+            raise InvalidInputError(f"unknown export format {kind!r}: choose cookiecutter")
+        from mlhier._export import export_cookiecutter
+
+        written = export_cookiecutter(destination, up_to=up_to, template=template)
+        names = ", ".join(layer.name for layer in written.layers)
+        _say(
+            f"exported the {names} layers to {destination}: {len(written.variables)} questions, "
+            f"{len(written.files)} files"
+        )
+        typer.echo(f"Next: cookiecutter {destination}")
+
+
+@app.command()
 def layers() -> None:
     """Show the ladder of layers.
 
