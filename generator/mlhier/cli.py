@@ -482,7 +482,7 @@ def export(
             metavar=f"[{'|'.join(_SHIPPED)}]",
             help=f"Highest layer to include: {', '.join(_SHIPPED)}.",
         ),
-    ] = "devops",
+    ] = _SHIPPED[-1],
     template: Annotated[
         Path | None,
         typer.Option(
