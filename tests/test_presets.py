@@ -42,10 +42,10 @@ def team_preset(folder: Path, template: Path) -> Path:
     )
 
 
-def new(runner: CliRunner, project: Path, *options: str) -> str:
+def new(runner: CliRunner, project: Path, *options: str, status: int = 0) -> str:
     result = runner.invoke(app, ["new", str(project), "--defaults", "--no-lock", *options])
-    assert result.exit_code == 0, result.output
-    return result.output
+    assert result.exit_code == status, result.output
+    return flat(result.output)
 
 
 def add_data(runner: CliRunner, project: Path, *options: str) -> str:
@@ -108,20 +108,16 @@ def test_a_given_answer_that_contradicts_a_fixed_one_is_refused_naming_both(
     preset = team_preset(short_tmp, make_template())
     project = short_tmp / "p"
 
-    result = runner.invoke(
-        app,
-        ["new", str(project), "--defaults", "--no-lock", "--preset", str(preset)]
-        + ["--data", "author_email=me@example.com"],
+    said = new(
+        runner, project, "--preset", str(preset), "--data", "author_email=me@example.com", status=2
     )
 
-    assert result.exit_code == 2
-    said = flat(result.output)
     assert "--data author_email=me@example.com conflicts with" in said
     assert f"preset {preset}, which fixes author_email: ml@acme.example" in said
     assert not project.exists()
 
 
-def test_a_later_add_uses_the_kept_values_and_an_update_keeps_them(
+def test_a_later_add_uses_the_kept_values_of_its_layer(
     runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
 ) -> None:
     template = make_template()
@@ -146,16 +142,26 @@ def test_a_later_add_uses_the_kept_values_and_an_update_keeps_them(
     assert kept(project) == {"template": str(template)}
     assert git(project, "status", "--porcelain") == ""
 
+
+def test_an_update_follows_the_teams_template_and_keeps_the_preset_values(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    template = make_template()
+    project = short_tmp / "p"
+    new(runner, project, "--up-to", "data", "--preset", str(team_preset(short_tmp, template)))
+    kept_before = (project / KEPT_PRESET).read_text()
     make_template({"templates/data/project/mk/extra.mk": "# v2\n"}, tag="v2")
+
     result = runner.invoke(app, ["update", "--path", str(project)])
 
     assert result.exit_code == 0, result.output
-    assert (project / "mk/extra.mk").is_file()
+    assert (project / "mk/extra.mk").read_text() == "# v2\n"
     assert answers(project, "devops")["author_name"] == "ACME ML team"
     assert answers(project, "devops")["author_email"] == "ml@acme.example"
-    assert answers(project, "data")["zone"] == "landing"
+    assert answers(project, "data")["zone"] == "bronze"
     assert answers(project, "data")["_commit"] == "v2"
-    assert kept(project) == {"template": str(template)}
+    assert (project / KEPT_PRESET).read_text() == kept_before
+    assert git(project, "status", "--porcelain") == ""
 
 
 def test_add_keeps_a_fixed_value_fixed_and_lets_data_win_over_a_default(
@@ -228,14 +234,14 @@ def test_a_bad_preset_is_refused_naming_the_file_and_field_writing_nothing(
         write_preset(short_tmp, content)
     project = short_tmp / "p"
 
-    result = runner.invoke(
-        app,
-        ["new", str(project), "--defaults", "--no-lock", "--preset", str(preset)]
-        + ["--template", str(template), "--vcs-ref", "v1"],
+    output = new(
+        runner,
+        project,
+        *("--preset", str(preset), "--template", str(template), "--vcs-ref", "v1"),
+        status=2,
     )
 
-    assert result.exit_code == 2, result.output
-    assert f"preset {preset}" in flat(result.output)
-    assert said in flat(result.output)
+    assert f"preset {preset}" in output
+    assert said in output
     assert not project.exists()
     assert sorted(path.name for path in short_tmp.iterdir()) == ["team.yml", "template"]

@@ -161,6 +161,15 @@ def _files(root: Path) -> set[str]:
     }
 
 
+def _explain_folder_name(error: InvalidInputError, plan: Plan, layer: Layer) -> InvalidInputError:
+    """``error``, with a hint when it refuses a project name the user may never have typed."""
+    named = "project_name" in plan.answers.get(layer.name, {}) or not plan.new
+    if named or not str(error).startswith("project_name"):
+        return error
+    hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
+    return InvalidInputError(str(error), f"{hint}pass --data project_name=...")
+
+
 def _render(
     root: Path, plan: Plan, defaults: bool, progress: Progress
 ) -> dict[str, tuple[str, ...]]:
@@ -179,15 +188,10 @@ def _render(
                 root, layer, plan.source, data=data, defaults=defaults, user_defaults=user_defaults
             )
         except InvalidInputError as error:
-            given = plan.answers.get(layer.name, {})
-            named = "project_name" in given or not folder_name
-            if not named and str(error).startswith("project_name"):
-                # The user may never have typed it: the default is the folder's name.
-                hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
-                raise InvalidInputError(
-                    str(error), f"{hint}pass --data project_name=..."
-                ) from error
-            raise
+            explained = _explain_folder_name(error, plan, layer)
+            if explained is error:
+                raise
+            raise explained from error
         added[layer.name] = tuple(sorted(_files(root) - before))
         progress(f"rendered the {layer.name} layer: {len(added[layer.name])} files")
     return added
@@ -260,7 +264,10 @@ def _check_preset_values(
                 from_preset = (key in own.defaults or key in own.fixed) and key not in given
                 if from_preset or layer not in plan.layers:
                     raise InvalidInputError(f"{preset.label}: {error}", error.hint) from error
-                raise
+                explained = _explain_folder_name(error, plan, layer)
+                if explained is error:
+                    raise
+                raise explained from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
