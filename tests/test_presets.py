@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from conftest import TOY_LAYERS, TemplateFactory, answers, flat, git
+from conftest import TOY_LAYERS, TemplateFactory, answers, commit_and_tag, flat, git, write_tree
 from mlhier._preset import KEPT_PRESET
 from mlhier.cli import app
 
@@ -143,16 +143,19 @@ def test_a_later_add_uses_the_kept_values_of_its_layer(
     assert git(project, "status", "--porcelain") == ""
 
 
-def test_an_update_follows_the_teams_template_and_keeps_the_preset_values(
+def test_an_update_keeps_the_preset_values_and_a_new_fork_is_followed_by_later_adds(
     runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
 ) -> None:
     template = make_template()
     project = short_tmp / "p"
     new(runner, project, "--up-to", "data", "--preset", str(team_preset(short_tmp, template)))
-    kept_before = (project / KEPT_PRESET).read_text()
-    make_template({"templates/data/project/mk/extra.mk": "# v2\n"}, tag="v2")
+    # The team moves its templates: a new repository, with a release v2.
+    moved = short_tmp / "moved"
+    git(short_tmp, "clone", "--quiet", str(template), str(moved))
+    write_tree(moved, {"templates/data/project/mk/extra.mk": "# v2\n"})
+    commit_and_tag(moved, "v2")
 
-    result = runner.invoke(app, ["update", "--path", str(project)])
+    result = runner.invoke(app, ["update", "--path", str(project), "--template", str(moved)])
 
     assert result.exit_code == 0, result.output
     assert (project / "mk/extra.mk").read_text() == "# v2\n"
@@ -160,7 +163,9 @@ def test_an_update_follows_the_teams_template_and_keeps_the_preset_values(
     assert answers(project, "devops")["author_email"] == "ml@acme.example"
     assert answers(project, "data")["zone"] == "bronze"
     assert answers(project, "data")["_commit"] == "v2"
-    assert (project / KEPT_PRESET).read_text() == kept_before
+    assert answers(project, "data")["_src_path"] == str(moved)
+    # What the project keeps for `mlhier add` follows the new source too.
+    assert kept(project) == {"template": str(moved)}
     assert git(project, "status", "--porcelain") == ""
 
 

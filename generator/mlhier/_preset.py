@@ -35,6 +35,7 @@ __all__ = [
     "LayerValues",
     "Preset",
     "check_fixed",
+    "follow_in_kept_preset",
     "read_kept_preset",
     "read_preset",
     "write_kept_preset",
@@ -227,5 +228,22 @@ def write_kept_preset(project: Path, kept_preset: Kept) -> None:
     if not content:
         kept.unlink(missing_ok=True)
         return
+    text = _KEPT_HEADER + yaml.safe_dump(content, sort_keys=False, allow_unicode=True)
+    kept.write_text(text, encoding="utf-8")
+
+
+def follow_in_kept_preset(project: Path, template: str) -> None:
+    """Point the kept preset (if the project keeps one) at ``template``, its values untouched.
+
+    ``mlhier update --template`` follows a new source for good: a later ``mlhier add`` must
+    render from it too.
+    """
+    import yaml
+
+    kept = project / KEPT_PRESET
+    if not kept.is_file():
+        return
+    content = dict(read_yaml_mapping(kept, "preset"))
+    content = {"template": template, **{k: v for k, v in content.items() if k != "template"}}
     text = _KEPT_HEADER + yaml.safe_dump(content, sort_keys=False, allow_unicode=True)
     kept.write_text(text, encoding="utf-8")

@@ -24,6 +24,7 @@ from mlhier._preset import (
     LayerValues,
     Preset,
     check_fixed,
+    follow_in_kept_preset,
     read_kept_preset,
     read_preset,
     write_kept_preset,
@@ -569,6 +570,7 @@ def _follow(project: Path, layers: tuple[Layer, ...], source: str, vcs_ref: str 
     check_template(TemplateSource(source, vcs_ref))
     for layer in layers:
         set_recorded_source(project / layer.answers_file, source)
+    follow_in_kept_preset(project, source)
     if _git.changed_paths(project):
         _git.commit_all(project, f"Follow the template at {source}", _author(project))
 
