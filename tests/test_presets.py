@@ -82,6 +82,27 @@ def test_a_preset_sets_defaults_fixed_answers_and_the_template_of_a_new_project(
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_a_preset_may_name_its_template_by_git_url(
+    runner: CliRunner, make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    url = "git+" + make_template().as_uri()
+    make_template({"templates/devops/project/NEWS.md": "v2\n"}, tag="v2")
+    preset = write_preset(
+        short_tmp,
+        {"template": url, "defaults": {"author_name": "ACME"}, "fixed": {"zone": "bronze"}},
+    )
+    project = short_tmp / "p"
+
+    new(runner, project, "--preset", str(preset), "--data", "author_email=me@acme.example")
+
+    recorded = answers(project, "devops")
+    assert (recorded["_src_path"], recorded["_commit"]) == (url, "v2")
+    assert (recorded["author_name"], recorded["author_email"]) == ("ACME", "me@acme.example")
+    assert kept(project) == {"template": url, "fixed": {"zone": "bronze"}}
+    refused = new(runner, short_tmp / "q", "--preset", str(preset), "-d", "zonee=x", status=2)
+    assert "unknown question 'zonee': did you mean zone?" in refused
+
+
 def test_a_given_answer_wins_over_a_preset_default_and_the_option_over_the_variable(
     runner: CliRunner,
     make_template: TemplateFactory,

@@ -80,19 +80,11 @@ class Preset:
         """How messages name it: ``preset FILE``."""
         return f"preset {self.path}"
 
-    def by_layer(
-        self, questions: Mapping[Layer, tuple[str, ...]] | None
-    ) -> dict[Layer, LayerValues]:
+    def by_layer(self, questions: Mapping[Layer, tuple[str, ...]]) -> dict[Layer, LayerValues]:
         """Each layer's values, checked like ``--data``; refusals name the file and section.
 
         Keys are sorted against every shipped layer: a preset serves the whole ladder.
         """
-        if questions is None:
-            raise InvalidInputError(
-                f"{self.label}: cannot read the questions of a template given as a git URL, "
-                "so its answers cannot be sorted into layers",
-                "clone the template and give its local path as `template:` (or --template)",
-            )
         shipped = tuple(layer for layer in LADDER if layer.shipped)
         sorted_sections: dict[str, dict[str, dict[str, Any]]] = {}
         for section in ("defaults", "fixed"):

@@ -29,7 +29,7 @@ from mlhier._preset import (
     read_preset,
     write_kept_preset,
 )
-from mlhier._questions import check_template, layer_questions
+from mlhier._questions import check_template, cloned_layer_questions, layer_questions
 from mlhier._render import (
     read_answers,
     recorded_commit,
@@ -275,11 +275,15 @@ def _check_preset_values(
 
 def _with_preset(plan: Plan, preset: Preset, given: Mapping[str, Any]) -> Plan:
     """``plan`` with the preset's answers: fixed ones given, defaults offered, later ones kept."""
-    values = preset.by_layer(layer_questions(plan.source))
+    questions = layer_questions(plan.source)
+    if questions is None:  # copier clones a URL only when it renders: read its questions now
+        questions = cloned_layer_questions(plan.source)
+    values = preset.by_layer(questions)
     check_fixed(preset, given)
+    # Sorted again: with a remote template, the plan could not sort them.
+    given_by_layer = sort_answers(given, questions, plan.layers)
     answers = {
-        layer.name: {**values[layer].fixed, **plan.answers.get(layer.name, {})}
-        for layer in plan.layers
+        layer.name: {**values[layer].fixed, **given_by_layer[layer.name]} for layer in plan.layers
     }
     defaults = {layer.name: dict(values[layer].defaults) for layer in plan.layers}
     top = LADDER.index(plan.layers[-1])
