@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from conftest import TOY_LAYERS, TemplateFactory, answers, commit_and_tag, flat, git, write_tree
-from mlhier._preset import KEPT_PRESET
+from mlhier._preset import KEPT_PRESET, read_preset
 from mlhier.cli import app
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -271,3 +273,50 @@ def test_a_bad_preset_is_refused_naming_the_file_and_field_writing_nothing(
     assert said in output
     assert not project.exists()
     assert sorted(path.name for path in short_tmp.iterdir()) == ["team.yml", "template"]
+
+
+def test_a_relative_template_is_read_from_where_the_preset_lies(
+    short_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (short_tmp / "team").mkdir()
+    preset = write_preset(short_tmp / "team", {"template": "../templates", "vcs_ref": "v3"})
+    monkeypatch.chdir("/")
+
+    read = read_preset(preset)
+
+    assert (read.template, read.vcs_ref) == (str(short_tmp.resolve() / "templates"), "v3")
+
+
+# copier started under a pseudo-terminal: about 4 s.
+@pytest.mark.slow
+def test_a_preset_default_is_offered_at_the_prompt_and_a_fixed_answer_never_asked(
+    make_template: TemplateFactory, short_tmp: Path
+) -> None:
+    preset = write_preset(
+        short_tmp,
+        {
+            "template": str(make_template()),
+            "defaults": {"author_name": "ACME ML team"},
+            "fixed": {"author_email": "ml@acme.example"},
+        },
+    )
+    project = short_tmp / "churn-model"
+    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--preset", str(preset)]
+    child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
+
+    child.expect("project_name")
+    child.sendline("")
+    child.expect("author_name")
+    child.expect("ACME ML team")  # offered as the answer...
+    child.send("\x15")  # ...which the user may change (Ctrl-U clears the pre-filled line)
+    child.sendline("Jane Doe")
+    # author_email is fixed: the next thing shown is the summary, not its question.
+    child.expect("the devops layer: 3 files")
+    child.expect(r"Create it\? \[Y/n\]")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+    recorded = answers(project, "devops")
+    assert (recorded["author_name"], recorded["author_email"]) == ("Jane Doe", "ml@acme.example")

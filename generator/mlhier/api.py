@@ -288,7 +288,10 @@ def _with_preset(plan: Plan, preset: Preset, given: Mapping[str, Any]) -> Plan:
     defaults = {layer.name: dict(values[layer].defaults) for layer in plan.layers}
     top = LADDER.index(plan.layers[-1])
     later = {layer: own for layer, own in values.items() if LADDER.index(layer) > top and own}
-    planned = replace(plan, answers=answers, defaults=defaults, keep=Kept(preset.template, later))
+    # The template actually rendered is kept (a --template wins over the preset's), unless it
+    # is the bundled copy, which a later `mlhier add` renders anyway.
+    template = None if plan.source.layered else plan.source.path
+    planned = replace(plan, answers=answers, defaults=defaults, keep=Kept(template, later))
     _check_preset_values(planned, values, preset, given)
     return planned
 
