@@ -222,7 +222,7 @@ def test_add_keeps_a_fixed_value_fixed_and_lets_data_win_over_a_default(
     ("content", "said"),
     [
         ("defaults: [zone\n", "is not valid YAML (line 2)"),
-        ("- zone\n", "holds a list, not a mapping"),
+        ("- zone\n", "holds a list, not a mapping of sections"),
         ({"default": {"zone": "raw"}}, "unknown section 'default': did you mean defaults?"),
         ({"defaults": ["zone"]}, "defaults holds a list, not a mapping of answers"),
         ({"fixed": {"zonee": "raw"}}, "fixed: unknown question 'zonee': did you mean zone?"),

@@ -39,8 +39,8 @@ def _load_yaml(label: str, text: str) -> object:
         raise InvalidInputError(f"{label} is not valid YAML{where}") from error
 
 
-def read_yaml_mapping(path: Path, option: str) -> dict[str, Any]:
-    """The mapping in the YAML file ``path``, refused in one line naming ``option`` and the file.
+def read_yaml_mapping(path: Path, option: str, holding: str) -> dict[str, Any]:
+    """The mapping of ``holding`` in the YAML file ``path``, refused naming ``option`` and the file.
 
     An empty file is an empty mapping; every key must be a string.
     """
@@ -60,7 +60,7 @@ def read_yaml_mapping(path: Path, option: str) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
-        raise InvalidInputError(f"{label} holds a {kind}, not a mapping")
+        raise InvalidInputError(f"{label} holds a {kind}, not a mapping of {holding}")
     for key in loaded:
         if not isinstance(key, str):
             raise InvalidInputError(f"{label}: key {key!r} is not a name")
@@ -69,7 +69,7 @@ def read_yaml_mapping(path: Path, option: str) -> dict[str, Any]:
 
 def read_data_file(path: Path) -> dict[str, Any]:
     """The mapping of answers in a YAML file, refused in one line when it is anything else."""
-    return read_yaml_mapping(path, "--data-file")
+    return read_yaml_mapping(path, "--data-file", "answers")
 
 
 def _refuse_private(key: str) -> None:

@@ -136,7 +136,7 @@ def _refuse_unknown_sections(label: str, loaded: Mapping[str, Any]) -> None:
 def read_preset(path: Path) -> Preset:
     """The preset in the YAML file ``path``, its sections checked; keys are checked later."""
     path = path.expanduser()
-    loaded = read_yaml_mapping(path, "preset")
+    loaded = read_yaml_mapping(path, "preset", "sections")
     label = f"preset {path}"
     _refuse_unknown_sections(label, loaded)
     defaults = _section_mapping(label, "defaults", loaded.get("defaults"))
@@ -235,7 +235,7 @@ def follow_in_kept_preset(project: Path, template: str) -> None:
     kept = project / KEPT_PRESET
     if not kept.is_file():
         return
-    content = dict(read_yaml_mapping(kept, "preset"))
+    content = dict(read_yaml_mapping(kept, "preset", "sections"))
     content = {"template": template, **{k: v for k, v in content.items() if k != "template"}}
     text = _KEPT_HEADER + yaml.safe_dump(content, sort_keys=False, allow_unicode=True)
     kept.write_text(text, encoding="utf-8")
