@@ -275,6 +275,20 @@ def test_a_bad_preset_is_refused_naming_the_file_and_field_writing_nothing(
     assert sorted(path.name for path in short_tmp.iterdir()) == ["team.yml", "template"]
 
 
+def test_the_real_rules_check_a_value_for_a_layer_not_applied_yet(
+    runner: CliRunner, short_tmp: Path
+) -> None:
+    """The bundled templates: the data layer's rule refuses its zone before devops is written."""
+    preset = write_preset(short_tmp, {"fixed": {"zone_raw": "Raw Zone"}})
+    project = short_tmp / "churn-model"
+
+    said = new(runner, project, "--preset", str(preset), status=2)
+
+    assert f"preset {preset}: zone_raw: 2-12 lowercase letters or digits" in said
+    assert not project.exists()
+    assert [path.name for path in short_tmp.iterdir()] == ["team.yml"]
+
+
 def test_a_relative_template_is_read_from_where_the_preset_lies(
     short_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
