@@ -70,8 +70,9 @@ def test_a_preset_sets_defaults_fixed_answers_and_the_template_of_a_new_project(
     template = make_template()
     project = short_tmp / "p"
 
-    new(runner, project, "--preset", str(team_preset(short_tmp, template)))
+    said = new(runner, project, "--preset", str(team_preset(short_tmp, template)))
 
+    assert f"keeping the preset for the layers above in {KEPT_PRESET}" in said
     recorded = answers(project, "devops")
     assert recorded["author_name"] == "ACME ML team"
     assert recorded["author_email"] == "ml@acme.example"

@@ -202,8 +202,11 @@ class Kept:
     later: Mapping[Layer, LayerValues]
 
 
-def write_kept_preset(project: Path, kept_preset: Kept) -> None:
-    """Write what ``project`` keeps of a preset; remove the file when nothing is left to keep."""
+def write_kept_preset(project: Path, kept_preset: Kept) -> bool:
+    """Write what ``project`` keeps of a preset; remove the file when nothing is left to keep.
+
+    Returns whether the project keeps the file.
+    """
     import yaml
 
     kept = project / KEPT_PRESET
@@ -219,9 +222,10 @@ def write_kept_preset(project: Path, kept_preset: Kept) -> None:
         content["fixed"] = fixed
     if not content:
         kept.unlink(missing_ok=True)
-        return
+        return False
     text = _KEPT_HEADER + yaml.safe_dump(content, sort_keys=False, allow_unicode=True)
     kept.write_text(text, encoding="utf-8")
+    return True
 
 
 def follow_in_kept_preset(project: Path, template: str) -> None:

@@ -20,6 +20,7 @@ from mlhier._adopt import Adoption, adopt, plan_adopt
 from mlhier._answers import sort_answers
 from mlhier._history import local_history, reading_from
 from mlhier._preset import (
+    KEPT_PRESET,
     Kept,
     LayerValues,
     Preset,
@@ -339,8 +340,8 @@ def _render_confirm_lock(
     files = _render(workdir, plan, defaults, progress)
     if confirm is not None and not confirm(_summary(workdir, plan, files)):
         raise DeclinedError("declined: nothing was written")
-    if plan.keep is not None:
-        write_kept_preset(workdir, plan.keep)
+    if plan.keep is not None and write_kept_preset(workdir, plan.keep):
+        progress(f"keeping the preset for the layers above in {KEPT_PRESET}")
     if lock:  # a layer may add a workspace member: the lock must include it
         _lock(workdir, final, progress)
     progress("committing")
