@@ -14,7 +14,7 @@ from typing import Any
 from mlhier.errors import InvalidInputError
 from mlhier.layers import LADDER, Layer
 
-__all__ = ["parse_pairs", "read_data_file", "sort_answers"]
+__all__ = ["parse_pairs", "read_data_file", "read_yaml_mapping", "sort_answers"]
 
 
 def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
@@ -28,7 +28,7 @@ def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
     return answers
 
 
-def _load_yaml(path: Path, text: str) -> object:
+def _load_yaml(label: str, text: str) -> object:
     import yaml
 
     try:
@@ -36,31 +36,40 @@ def _load_yaml(path: Path, text: str) -> object:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InvalidInputError(f"--data-file {path} is not valid YAML{where}") from error
+        raise InvalidInputError(f"{label} is not valid YAML{where}") from error
 
 
-def read_data_file(path: Path) -> dict[str, Any]:
-    """The mapping of answers in a YAML file, refused in one line when it is anything else."""
+def read_yaml_mapping(path: Path, option: str, holding: str) -> dict[str, Any]:
+    """The mapping of ``holding`` in the YAML file ``path``, refused naming ``option`` and the file.
+
+    An empty file is an empty mapping; every key must be a string.
+    """
+    label = f"{option} {path}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as error:
-        raise InvalidInputError(f"--data-file {path} does not exist") from error
+        raise InvalidInputError(f"{label} does not exist") from error
     except IsADirectoryError as error:
-        raise InvalidInputError(f"--data-file {path} is a folder, not a YAML file") from error
+        raise InvalidInputError(f"{label} is a folder, not a YAML file") from error
     except UnicodeDecodeError as error:
-        raise InvalidInputError(f"--data-file {path} is not UTF-8 text") from error
+        raise InvalidInputError(f"{label} is not UTF-8 text") from error
     except OSError as error:
-        raise InvalidInputError(f"--data-file {path} cannot be read: {error.strerror}") from error
-    loaded = _load_yaml(path, text)
+        raise InvalidInputError(f"{label} cannot be read: {error.strerror}") from error
+    loaded = _load_yaml(label, text)
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
-        raise InvalidInputError(f"--data-file {path} holds a {kind}, not a mapping of answers")
+        raise InvalidInputError(f"{label} holds a {kind}, not a mapping of {holding}")
     for key in loaded:
         if not isinstance(key, str):
-            raise InvalidInputError(f"--data-file {path}: key {key!r} is not a question name")
+            raise InvalidInputError(f"{label}: key {key!r} is not a name")
     return dict(loaded)
+
+
+def read_data_file(path: Path) -> dict[str, Any]:
+    """The mapping of answers in a YAML file, refused in one line when it is anything else."""
+    return read_yaml_mapping(path, "--data-file", "answers")
 
 
 def _refuse_private(key: str) -> None:

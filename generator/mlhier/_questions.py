@@ -8,6 +8,7 @@ itself, later, so its keys are left to copier.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from mlhier._source import TemplateSource
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import LADDER, Layer
 
-__all__ = ["check_template", "is_remote", "layer_questions"]
+__all__ = ["check_template", "cloned_layer_questions", "is_remote", "layer_questions"]
 
 _REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
 
@@ -122,20 +123,77 @@ def check_layers(source: TemplateSource, targets: tuple[Layer, ...]) -> None:
         )
 
 
-def layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]] | None:
-    """Each shipped layer's question names, or ``None`` when the template is a remote URL."""
-    folder = check_template(source)
-    if folder is None:
-        return None
+def _questions_in(folder: Path, ref: str | None) -> dict[Layer, tuple[str, ...]]:
+    """Each shipped layer's question names in ``folder``: at ``ref``, else its working tree."""
     questions: dict[Layer, tuple[str, ...]] = {}
     for layer in LADDER:
         if not layer.shipped:
             continue
         relative = f"templates/{layer.name}/questions.yml"
-        if _reads_history(source):
-            text = _git_show(folder, str(source.vcs_ref), relative)
+        if ref is not None:
+            text = _git_show(folder, ref, relative)
         else:
             path = folder / relative
             text = path.read_text(encoding="utf-8") if path.is_file() else None
         questions[layer] = _question_names(text, relative) if text is not None else ()
     return questions
+
+
+def layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]] | None:
+    """Each shipped layer's question names, or ``None`` when the template is a remote URL."""
+    folder = check_template(source)
+    if folder is None:
+        return None
+    return _questions_in(folder, str(source.vcs_ref) if _reads_history(source) else None)
+
+
+def _newest_tag(repo: Path) -> str:
+    """The tag copier renders when given no ref: the highest PEP 440 release, else ``HEAD``."""
+    from packaging.version import InvalidVersion, Version
+
+    releases: list[tuple[Version, str]] = []
+    listed = subprocess.run(
+        ["git", "tag", "--list"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    for tag in listed.stdout.split():
+        try:
+            version = Version(tag)
+        except InvalidVersion:
+            continue
+        if not version.is_prerelease:
+            releases.append((version, tag))
+    return max(releases)[1] if releases else "HEAD"
+
+
+_SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def _git_url(src: str) -> str:
+    """``src`` as git itself takes it: copier's ``git+`` prefix and shorthands undone."""
+    for short, long in _SHORTHANDS.items():
+        if src.startswith(short):
+            return long + src.removeprefix(short)
+    return src.removeprefix("git+")
+
+
+def cloned_layer_questions(source: TemplateSource) -> dict[Layer, tuple[str, ...]]:
+    """Each shipped layer's question names in a remote template, read from a bare clone.
+
+    copier clones a URL itself when it renders; a preset's answers must be sorted into layers
+    before that, so the template is cloned once more here, into a folder deleted afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix="mlhier-questions-") as scratch:
+        repo = Path(scratch) / "template.git"
+        cloned = subprocess.run(
+            ["git", "clone", "--quiet", "--bare", _git_url(source.path), str(repo)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if cloned.returncode != 0:
+            said = (cloned.stderr.strip().splitlines() or ["git clone failed"])[-1]
+            raise InvalidInputError(f"template {source.path} cannot be cloned: {said}")
+        ref = source.vcs_ref or _newest_tag(repo)
+        if not _ref_exists(repo, ref):
+            raise InvalidInputError(f"--vcs-ref {ref} is not a tag or commit of {source.path}")
+        return _questions_in(repo, ref)

@@ -75,8 +75,15 @@ def render_layer(
     data: Mapping[str, Any],
     defaults: bool,
     user_defaults: Mapping[str, Any],
+    answers_only: bool = False,
 ) -> None:
-    """Render ``layer`` into ``destination`` and record a source that later updates can use."""
+    """Render ``layer`` into ``destination`` and record a source that later updates can use.
+
+    ``answers_only`` writes the answers file alone: copier still asks and validates every
+    question, which is how mlhier checks answers for a layer it does not render yet.
+    """
+    # copier matches exclusions against the paths it writes, gitignore-style.
+    exclude = ("*", f"!{layer.answers_file}") if answers_only else ()
     if source.layered:
         from mlhier._view import layer_view
 
@@ -93,10 +100,20 @@ def render_layer(
                 # The bundled template's own `_answers_file`, given literally: copier renders
                 # the setting again for every part of every path it writes.
                 answers_file=layer.answers_file,
+                exclude=exclude,
             )
     else:
-        _copy_layer(destination, layer, source.path, source.vcs_ref, data, defaults, user_defaults)
-    if source.record is not None:
+        _copy_layer(
+            destination,
+            layer,
+            source.path,
+            source.vcs_ref,
+            data,
+            defaults,
+            user_defaults,
+            exclude=exclude,
+        )
+    if source.record is not None and not answers_only:
         _record_source(destination / layer.answers_file, *source.record)
 
 
@@ -109,6 +126,7 @@ def _copy_layer(
     defaults: bool,
     user_defaults: Mapping[str, Any],
     answers_file: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> None:
     from copier import run_copy
 
@@ -121,6 +139,7 @@ def _copy_layer(
             user_defaults=dict(user_defaults),
             defaults=defaults,
             vcs_ref=vcs_ref,
+            exclude=exclude,
             quiet=True,
         )
 

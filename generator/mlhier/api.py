@@ -7,10 +7,11 @@ layers, template, answer keys) without writing anything; ``generate``/``apply`` 
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,21 @@ from mlhier._adopt import Adoption, adopt, plan_adopt
 from mlhier._answers import sort_answers
 from mlhier._history import local_history, reading_from
 from mlhier._migrations import Move
-from mlhier._questions import check_layers, check_template, layer_questions
+from mlhier._preset import (
+    KEPT_PRESET,
+    Kept,
+    LayerValues,
+    Preset,
+    check_fixed,
+    follow_in_kept_preset,
+    read_kept_preset,
+    read_preset,
+    write_kept_preset,
+)
+from mlhier._questions import check_layers, check_template, cloned_layer_questions, layer_questions
 from mlhier._render import (
     read_answers,
+    recorded_commit,
     recorded_source,
     render_layer,
     set_recorded_source,
@@ -68,6 +81,10 @@ class Plan:
     answers: Mapping[str, Mapping[str, Any]]
     """The given answers of each layer, by layer name: a layer is passed only its own."""
     new: bool
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """A preset's defaults of each layer, by layer name: offered at the prompt, not fixed."""
+    keep: Kept | None = None
+    """What the project keeps of a preset for later layers; ``None`` leaves it as it is."""
 
 
 @dataclass(frozen=True)
@@ -151,31 +168,37 @@ def _files(root: Path) -> set[str]:
     }
 
 
+def _explain_folder_name(error: InvalidInputError, plan: Plan, layer: Layer) -> InvalidInputError:
+    """``error``, with a hint when it refuses a project name the user may never have typed."""
+    named = "project_name" in plan.answers.get(layer.name, {}) or not plan.new
+    if named or not str(error).startswith("project_name"):
+        return error
+    hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
+    return InvalidInputError(str(error), f"{hint}pass --data project_name=...")
+
+
 def _render(
     root: Path, plan: Plan, defaults: bool, progress: Progress
 ) -> dict[str, tuple[str, ...]]:
     """Render each layer of ``plan`` into ``root``; the files each one added, by layer name."""
-    user_defaults = {"project_name": plan.destination.name} if plan.new else {}
+    folder_name = {"project_name": plan.destination.name} if plan.new else {}
     added: dict[str, tuple[str, ...]] = {}
     for layer in plan.layers:
         progress(f"rendering the {layer.name} layer")
         before = _files(root)
         # Upstream answers win: a layer must agree with the layers it stands on.
         data = {**plan.answers.get(layer.name, {}), **_upstream_answers(root, layer)}
+        # The folder's name is this project's own: it wins over a team's default.
+        user_defaults = {**plan.defaults.get(layer.name, {}), **folder_name}
         try:
             render_layer(
                 root, layer, plan.source, data=data, defaults=defaults, user_defaults=user_defaults
             )
         except InvalidInputError as error:
-            given = plan.answers.get(layer.name, {})
-            named = "project_name" in given or not user_defaults
-            if not named and str(error).startswith("project_name"):
-                # The user may never have typed it: the default is the folder's name.
-                hint = f"it defaults to the folder's name, {plan.destination.name!r}: "
-                raise InvalidInputError(
-                    str(error), f"{hint}pass --data project_name=..."
-                ) from error
-            raise
+            explained = _explain_folder_name(error, plan, layer)
+            if explained is error:
+                raise
+            raise explained from error
         added[layer.name] = tuple(sorted(_files(root) - before))
         progress(f"rendered the {layer.name} layer: {len(added[layer.name])} files")
     return added
@@ -194,14 +217,106 @@ def _check_answers(
     return sort_answers(data, layer_questions(source), targets)
 
 
+def _choose_source(
+    source: TemplateSource | None, vcs_ref: str | None, preset: Preset | None
+) -> TemplateSource:
+    """The template to render: given, else the preset's (a team's fork), else the bundled one."""
+    if source is not None:
+        return source
+    if preset is not None and preset.template is not None:
+        return user_source(preset.template, vcs_ref or preset.vcs_ref)
+    if vcs_ref is not None:
+        raise InvalidInputError("--vcs-ref needs --template: the bundled copy has no history")
+    return bundled_source(_version())
+
+
+_NAMED = re.compile(r"\w+")
+
+
+def _check_preset_values(
+    plan: Plan, values: Mapping[Layer, LayerValues], preset: Preset, given: Mapping[str, Any]
+) -> None:
+    """Run copier's questions, validators included, over the preset's values; write nothing.
+
+    copier validates what it is given as data, not a default it offers, and a layer above the
+    plan is not rendered now: each layer from the plan's first up to the highest the preset
+    answers is rendered in a scratch folder with the preset's values as data, writing only its
+    answers file (which the next layer reads, as in a real render).
+    """
+    answered = [LADDER.index(layer) for layer, own in values.items() if own]
+    highest = max(LADDER.index(plan.layers[-1]), *answered)
+    scratch = Path(tempfile.mkdtemp(prefix="mlhier-preset-"))
+    try:
+        if not plan.new:
+            for below in applied_layers(plan.destination):
+                shutil.copy2(plan.destination / below.answers_file, scratch)
+        folder_name = {"project_name": plan.destination.name} if plan.new else {}
+        for layer in LADDER[LADDER.index(plan.layers[0]) : highest + 1]:
+            own = values.get(layer, LayerValues())
+            data = {**own.defaults, **own.fixed, **plan.answers.get(layer.name, {})}
+            data.update(_upstream_answers(scratch, layer))
+            try:
+                render_layer(
+                    scratch,
+                    layer,
+                    plan.source,
+                    data=data,
+                    defaults=True,
+                    user_defaults=folder_name,
+                    answers_only=True,
+                )
+            except InvalidInputError as error:
+                named = _NAMED.match(str(error))
+                key = named.group(0) if named else ""
+                from_preset = (key in own.defaults or key in own.fixed) and key not in given
+                if from_preset or layer not in plan.layers:
+                    raise InvalidInputError(f"{preset.label}: {error}", error.hint) from error
+                explained = _explain_folder_name(error, plan, layer)
+                if explained is error:
+                    raise
+                raise explained from error
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _with_preset(plan: Plan, preset: Preset, given: Mapping[str, Any]) -> Plan:
+    """``plan`` with the preset's answers: fixed ones given, defaults offered, later ones kept."""
+    questions = layer_questions(plan.source)
+    if questions is None:  # copier clones a URL only when it renders: read its questions now
+        questions = cloned_layer_questions(plan.source)
+    values = preset.by_layer(questions)
+    check_fixed(preset, given)
+    # Sorted again: with a remote template, the plan could not sort them.
+    given_by_layer = sort_answers(given, questions, plan.layers)
+    answers = {
+        layer.name: {**values[layer].fixed, **given_by_layer[layer.name]} for layer in plan.layers
+    }
+    defaults = {layer.name: dict(values[layer].defaults) for layer in plan.layers}
+    top = LADDER.index(plan.layers[-1])
+    later = {layer: own for layer, own in values.items() if LADDER.index(layer) > top and own}
+    # The template actually rendered is kept (a --template wins over the preset's), unless it
+    # is the bundled copy, which a later `mlhier add` renders anyway.
+    template = None if plan.source.layered else plan.source.path
+    planned = replace(plan, answers=answers, defaults=defaults, keep=Kept(template, later))
+    _check_preset_values(planned, values, preset, given)
+    return planned
+
+
 def plan_new(
     path: Path,
     *,
     up_to: str = "devops",
     data: Mapping[str, Any] | None = None,
     source: TemplateSource | None = None,
+    preset: Path | None = None,
+    vcs_ref: str | None = None,
 ) -> Plan:
-    """Check a ``new`` request without writing anything; ``InvalidInputError`` names the fault."""
+    """Check a ``new`` request without writing anything; ``InvalidInputError`` names the fault.
+
+    ``preset`` (a YAML file, see ``mlhier._preset``) gives defaults and fixed answers for any
+    layer, and may name the template; its values are checked through copier here.
+    ``vcs_ref`` goes with the preset's template when ``source`` is not given.
+    """
     destination = path.expanduser().resolve()
     layers = layers_up_to(up_to)
     if destination.is_file():
@@ -210,10 +325,12 @@ def plan_new(
         raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
     if not destination.parent.is_dir():
         raise InvalidInputError(f"{destination.parent} does not exist: create it first")
-    source = source or bundled_source(_version())
+    team = read_preset(preset) if preset is not None else None
+    source = _choose_source(source, vcs_ref, team)
     check_layers(source, layers)
     answers = _check_answers(data or {}, source, layers)
-    return Plan(destination, layers, source, answers, new=True)
+    plan = Plan(destination, layers, source, answers, new=True)
+    return plan if team is None else _with_preset(plan, team, data or {})
 
 
 def _render_confirm_lock(
@@ -229,6 +346,8 @@ def _render_confirm_lock(
     files = _render(workdir, plan, defaults, progress)
     if confirm is not None and not confirm(_summary(workdir, plan, files)):
         raise DeclinedError("declined: nothing was written")
+    if plan.keep is not None and write_kept_preset(workdir, plan.keep):
+        progress(f"keeping the preset for the layers above in {KEPT_PRESET}")
     if lock:  # a layer may add a workspace member: the lock must include it
         _lock(workdir, final, progress)
     progress("committing")
@@ -274,9 +393,10 @@ def new_project(
     lock: bool = True,
     progress: Progress = _quiet,
     confirm: Confirm | None = None,
+    preset: Path | None = None,
 ) -> tuple[Layer, ...]:
     """Render the ladder up to ``up_to`` into the new folder ``path``, lock, then commit it."""
-    plan = plan_new(path, up_to=up_to, data=data, source=source)
+    plan = plan_new(path, up_to=up_to, data=data, source=source, preset=preset)
     return generate(plan, defaults=defaults, lock=lock, progress=progress, confirm=confirm)
 
 
@@ -293,8 +413,15 @@ def plan_add(
     *,
     data: Mapping[str, Any] | None = None,
     source: TemplateSource | None = None,
+    preset: Path | None = None,
+    vcs_ref: str | None = None,
 ) -> Plan:
-    """Check an ``add`` request without writing anything; ``InvalidInputError`` names the fault."""
+    """Check an ``add`` request without writing anything; ``InvalidInputError`` names the fault.
+
+    The preset is ``preset`` if given, else the one the project keeps (``.mlhier-preset.yml``);
+    either way the project keeps it afterwards for the layers still above. A template the
+    preset names renders at the version the layer below records, unless ``vcs_ref`` says.
+    """
     project = project.expanduser().resolve()
     layer = get_layer(name)
     below = layer_below(layer)
@@ -315,9 +442,14 @@ def plan_add(
     if not _git.is_repo(project):
         raise InvalidInputError(f"{project} is not a git repository")
     _git.require_clean(project)
-    source = source or bundled_source(_version())
+    team = read_preset(preset) if preset is not None else read_kept_preset(project)
+    below_version = recorded_commit(project, below) or None
+    if team is not None and team.template is not None and vcs_ref is None:
+        team = replace(team, vcs_ref=below_version)
+    source = _choose_source(source, vcs_ref, team)
     answers = _check_answers(data or {}, source, (layer,))
-    return Plan(project, (layer,), source, answers, new=False)
+    plan = Plan(project, (layer,), source, answers, new=False)
+    return plan if team is None else _with_preset(plan, team, data or {})
 
 
 def apply(
@@ -351,9 +483,10 @@ def add_layer(
     lock: bool = True,
     progress: Progress = _quiet,
     confirm: Confirm | None = None,
+    preset: Path | None = None,
 ) -> Layer:
     """Apply the layer ``name`` to a generated project whose work tree is clean, then commit."""
-    plan = plan_add(project, name, data=data, source=source)
+    plan = plan_add(project, name, data=data, source=source, preset=preset)
     return apply(plan, defaults=defaults, lock=lock, progress=progress, confirm=confirm)
 
 
@@ -451,6 +584,7 @@ def _follow(project: Path, layers: tuple[Layer, ...], source: str, vcs_ref: str 
     check_template(TemplateSource(source, vcs_ref))
     for layer in layers:
         set_recorded_source(project / layer.answers_file, source)
+    follow_in_kept_preset(project, source)
     if _git.changed_paths(project):
         _git.commit_all(project, f"Follow the template at {source}", _author(project))
 

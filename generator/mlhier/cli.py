@@ -13,6 +13,7 @@ import typer
 
 from mlhier import api
 from mlhier._answers import parse_pairs, read_data_file
+from mlhier._preset import KEPT_PRESET, PRESET_ENV
 from mlhier._source import TemplateSource, user_source
 from mlhier.errors import EXIT_CODES, INTERRUPTED, GenerationError, InvalidInputError, MlhierError
 from mlhier.layers import LADDER, layer_below
@@ -70,6 +71,19 @@ VcsRefOption = Annotated[
     str | None,
     typer.Option("--vcs-ref", metavar="REF", help="Git tag or commit of --template to render."),
 ]
+PresetHelp = "Team preset (YAML): defaults and fixed answers for any layer, the template to use."
+NewPresetOption = Annotated[
+    Path | None,
+    typer.Option("--preset", metavar="FILE", envvar=PRESET_ENV, help=PresetHelp),
+]
+AddPresetOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--preset",
+        metavar="FILE",
+        help=f"Team preset to use instead of the project's {KEPT_PRESET}; kept from now on.",
+    ),
+]
 PathOption = Annotated[Path, typer.Option("--path", metavar="DIR", help="The generated project.")]
 LockOption = Annotated[
     bool, typer.Option("--lock/--no-lock", help="Run `uv lock` and commit uv.lock (needs PyPI).")
@@ -123,11 +137,8 @@ def _answers(pairs: list[str] | None, data_file: Path | None) -> dict[str, Any]:
 
 
 def _source(template: str | None, vcs_ref: str | None) -> TemplateSource | None:
-    if template is None:
-        if vcs_ref is not None:
-            raise InvalidInputError("--vcs-ref needs --template: the bundled copy has no history")
-        return None
-    return user_source(template, vcs_ref)
+    # Without --template, the API pairs --vcs-ref with a preset's template, or refuses it.
+    return None if template is None else user_source(template, vcs_ref)
 
 
 def _require_terminal(defaults: bool) -> None:
@@ -216,6 +227,7 @@ def new(
     template: TemplateOption = None,
     vcs_ref: VcsRefOption = None,
     lock: LockOption = True,
+    preset: NewPresetOption = None,
 ) -> None:
     """Generate a new project.
 
@@ -224,7 +236,12 @@ def new(
     """
     with _reporting_errors():
         plan = api.plan_new(
-            path, up_to=up_to, data=_answers(data, data_file), source=_source(template, vcs_ref)
+            path,
+            up_to=up_to,
+            data=_answers(data, data_file),
+            source=_source(template, vcs_ref),
+            preset=preset,
+            vcs_ref=vcs_ref,
         )
         _require_terminal(defaults)
         if pretend:
@@ -260,6 +277,7 @@ def add(
     template: TemplateOption = None,
     vcs_ref: VcsRefOption = None,
     lock: LockOption = True,
+    preset: AddPresetOption = None,
 ) -> None:
     """Apply the next layer.
 
@@ -268,7 +286,12 @@ def add(
     """
     with _reporting_errors():
         plan = api.plan_add(
-            path, layer, data=_answers(data, data_file), source=_source(template, vcs_ref)
+            path,
+            layer,
+            data=_answers(data, data_file),
+            source=_source(template, vcs_ref),
+            preset=preset,
+            vcs_ref=vcs_ref,
         )
         _require_terminal(defaults)
         if pretend:
