@@ -45,7 +45,9 @@ def team_preset(folder: Path, template: Path) -> Path:
 
 
 def new(runner: CliRunner, project: Path, *options: str, status: int = 0) -> str:
-    result = runner.invoke(app, ["new", str(project), "--defaults", "--no-lock", *options])
+    # The throwaway templates hold two layers; `new` goes up to the top one unless told.
+    up_to = [] if "--up-to" in options else ["--up-to", "devops"]
+    result = runner.invoke(app, ["new", str(project), "--defaults", "--no-lock", *up_to, *options])
     assert result.exit_code == status, result.output
     return flat(result.output)
 
@@ -316,7 +318,8 @@ def test_a_preset_default_is_offered_at_the_prompt_and_a_fixed_answer_never_aske
         },
     )
     project = short_tmp / "churn-model"
-    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--preset", str(preset)]
+    command = ["-m", "mlhier", "new", str(project), "--no-lock", "--up-to", "devops"]
+    command += ["--preset", str(preset)]
     child = pexpect.spawn(sys.executable, command, encoding="utf-8", timeout=30)
 
     child.expect("project_name")
