@@ -206,7 +206,7 @@ def test_make_serve_answers_sagemakers_protocol_with_the_latest_model(stack: Pat
     run(stack, "make", "pipeline")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
+    with subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
         cwd=stack,
         env=ENV,
@@ -214,18 +214,18 @@ def test_make_serve_answers_sagemakers_protocol_with_the_latest_model(stack: Pat
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group: make, uv and the server stop together
-    )
-    try:
-        wait_for_ping(url, server)
-        csv = "".join(",".join(map(str, row)) + "\n" for row in WINE_ROWS).encode()
-        by_csv = call(f"{url}/invocations", csv, "text/csv")
-        instances = [dict(zip(WINE_FEATURES, row, strict=True)) for row in WINE_ROWS]
-        body = json.dumps({"instances": instances}).encode()
-        by_json = call(f"{url}/invocations", body, "application/json")
-        refused = call(f"{url}/invocations", b"x", "text/plain")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    ) as server:
+        try:
+            wait_for_ping(url, server)
+            csv = "".join(",".join(map(str, row)) + "\n" for row in WINE_ROWS).encode()
+            by_csv = call(f"{url}/invocations", csv, "text/csv")
+            instances = [dict(zip(WINE_FEATURES, row, strict=True)) for row in WINE_ROWS]
+            body = json.dumps({"instances": instances}).encode()
+            by_json = call(f"{url}/invocations", body, "application/json")
+            refused = call(f"{url}/invocations", b"x", "text/plain")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.communicate(timeout=30)
 
     assert by_csv == (200, {"predictions": [0, 2]})
     assert by_json == by_csv
