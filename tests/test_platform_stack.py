@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,6 +148,104 @@ def test_the_pipeline_is_created_in_a_sagemaker_api_and_an_execution_starts(stac
     assert result["definition"] == built
     assert result["role"] == "arn:aws:iam::123456789012:role/demo-dev-sagemaker-execution"
     assert result["status"] in {"Executing", "Succeeded"}
+
+
+# The first two rows of the wine data (classes 0 and 2), in the model's feature order.
+WINE_FEATURES = [
+    "alcohol",
+    "malic_acid",
+    "ash",
+    "alcalinity_of_ash",
+    "magnesium",
+    "total_phenols",
+    "flavanoids",
+    "nonflavanoid_phenols",
+    "proanthocyanins",
+    "color_intensity",
+    "hue",
+    "od280_od315_of_diluted_wines",
+    "proline",
+]
+WINE_ROWS = [
+    [14.23, 1.71, 2.43, 15.6, 127.0, 2.8, 3.06, 0.28, 2.29, 5.64, 1.04, 3.92, 1065.0],
+    [13.17, 2.59, 2.37, 20.0, 120.0, 1.65, 0.68, 0.53, 1.46, 9.3, 0.6, 1.62, 840.0],
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def call(url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, object]:
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_for_ping(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"make serve ended:\n{server.communicate()[0]}"
+        try:
+            if call(f"{url}/ping")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{url}/ping did not answer within 120 s")
+
+
+def test_make_serve_answers_sagemakers_protocol_with_the_latest_model(stack: Path) -> None:
+    run(stack, "make", "ingest")
+    run(stack, "make", "pipeline")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=stack,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: make, uv and the server stop together
+    ) as server:
+        try:
+            wait_for_ping(url, server)
+            csv = "".join(",".join(map(str, row)) + "\n" for row in WINE_ROWS).encode()
+            by_csv = call(f"{url}/invocations", csv, "text/csv")
+            instances = [dict(zip(WINE_FEATURES, row, strict=True)) for row in WINE_ROWS]
+            body = json.dumps({"instances": instances}).encode()
+            by_json = call(f"{url}/invocations", body, "application/json")
+            refused = call(f"{url}/invocations", b"x", "text/plain")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.communicate(timeout=30)
+
+    assert by_csv == (200, {"predictions": [0, 2]})
+    assert by_json == by_csv
+    assert refused[0] == 415
+
+
+def test_make_score_writes_predictions_with_lineage_to_the_lake(stack: Path) -> None:
+    run(stack, "make", "ingest")
+    run(stack, "make", "pipeline")
+
+    printed = run(stack, "make", "score")
+
+    report = json.loads(printed[printed.index("{") :])
+    assert report["table"] == "demo_curated_dev.sklearn_wine_predictions"
+    assert report["rows"] == 178
+    lineage = report["lineage"]
+    assert lineage["model_package"].startswith("demo-local-models/")
+    assert lineage["input_table"] == "demo_curated_dev.sklearn_wine"
+    assert lineage["input_partition"] == report["partition"]
+    assert (stack / ".lake" / "curated" / "sklearn" / "wine-predictions").is_dir()
+    assert run(stack, "git", "status", "--porcelain") == ""
 
 
 def test_add_platform_to_a_data_project_relocks_and_commits(tmp_path: Path) -> None:
