@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from conftest import REPO_ROOT
 
@@ -196,6 +197,22 @@ def test_mlops_layer_takes_upstream_values_from_every_layer_below(
     assert "latency_budget_ms: '200'\n" in answers
     config = (rendered_mlops_project / "config" / "mlops.yaml").read_text()
     assert 'endpoint: "demo-{environment}-endpoint"\n' in config
+
+
+def test_mlops_gate_compares_metrics_the_platform_evaluation_writes(
+    rendered_mlops_project: Path,
+) -> None:
+    config = yaml.safe_load((rendered_mlops_project / "config" / "mlops.yaml").read_text())
+    evaluation = (
+        rendered_mlops_project / "packages/platform/src/demo_platform/evaluation.py"
+    ).read_text()
+    paths = {name: rule["path"] for name, rule in config["gate"]["metrics"].items()}
+    assert paths["accuracy"] in evaluation  # the platform's ACCURACY_PATH
+    for name, path in paths.items():
+        assert path.split(".") == ["multiclass_classification_metrics", name, "value"]
+        assert f'"{name}": {{' in evaluation
+    assert config["latency_budget_ms"] == 200
+    assert config["card"]["owner"] == ""  # the owners in .github/CODEOWNERS
 
 
 def test_mlops_refuses_to_render_without_platform(copie: Any) -> None:
