@@ -1,0 +1,148 @@
+"""The monitoring stack is deployable by its environment's execution role, and its retrain guard
+may start that environment's training pipeline and nothing else.
+
+infra/monitoring.yaml (mlops layer) and the bootstrap's roles and boundary (infra/devops.yaml) are
+read as deployed with default answers, one account for every environment, and decided by the
+evaluator (tests/iam_policy.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cloudformation import Stack, load
+from iam_policy import Principal, Request
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROJECT, REGION, ACCOUNT = "demo", "eu-west-1", "123456789012"
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def templates(rendered_mlops_project: Path) -> dict[str, dict[str, Any]]:
+    infra = rendered_mlops_project / "infra"
+    return {"monitoring": load(infra / "monitoring.yaml"), "devops": load(infra / "devops.yaml")}
+
+
+def _managed(stack: Stack) -> dict[str, Any]:
+    return {
+        stack.ref(logical): stack.properties(logical)["PolicyDocument"]
+        for logical in stack.resources("AWS::IAM::ManagedPolicy")
+    }
+
+
+def _role(stack: Stack, role_name: str, managed: dict[str, Any]) -> Principal:
+    (role,) = (
+        stack.properties(logical)
+        for logical in stack.resources("AWS::IAM::Role")
+        if stack.properties(logical)["RoleName"] == role_name
+    )
+    policies = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+    policies += [managed[arn] for arn in role.get("ManagedPolicyArns", [])]
+    boundary = role.get("PermissionsBoundary")
+    return Principal(role_name, tuple(policies), None if boundary is None else managed[boundary])
+
+
+def _arn(service: str, resource: str) -> str:
+    if service == "iam":
+        return f"arn:aws:iam::{ACCOUNT}:{resource}"
+    if service == "cloudwatch" and resource.startswith("dashboard/"):
+        return f"arn:aws:cloudwatch::{ACCOUNT}:{resource}"
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _deploy_requests(env: str) -> dict[str, Request]:
+    """What CloudFormation does, as the execution role, to create stack <p>-<env>-monitoring."""
+    name = f"{PROJECT}-{env}"
+    guard_role = _arn("iam", f"role/{name}-retrain-guard")
+    tags = {"aws:RequestTag/environment": env, "aws:RequestTag/project": PROJECT}
+    # IAM sets iam:PermissionsBoundary from the role's boundary on changes of its policies too.
+    bounded = {"iam:PermissionsBoundary": _arn("iam", f"policy/{name}-boundary")}
+    requests = {
+        "create the alerts key": Request("kms:CreateKey", "*", tags),
+        "create the topic": Request("sns:CreateTopic", _arn("sns", f"{name}-alerts")),
+        "set the topic policy": Request("sns:SetTopicAttributes", _arn("sns", f"{name}-alerts")),
+        "subscribe": Request("sns:Subscribe", _arn("sns", f"{name}-alerts")),
+        "create the queue": Request("sqs:CreateQueue", _arn("sqs", f"{name}-retrain-failed")),
+        "create the log group": Request(
+            "logs:CreateLogGroup", _arn("logs", f"log-group:/aws/lambda/{name}-retrain-guard")
+        ),
+        "create the guard's role": Request("iam:CreateRole", guard_role, bounded),
+        "write its policy": Request("iam:PutRolePolicy", guard_role, bounded),
+        "pass it to Lambda": Request(
+            "iam:PassRole", guard_role, {"iam:PassedToService": "lambda.amazonaws.com"}
+        ),
+        "create the guard": Request(
+            "lambda:CreateFunction", _arn("lambda", f"function:{name}-retrain-guard")
+        ),
+        "let the rule invoke it": Request(
+            "lambda:AddPermission", _arn("lambda", f"function:{name}-retrain-guard")
+        ),
+        "create the dashboard": Request(
+            "cloudwatch:PutDashboard", _arn("cloudwatch", f"dashboard/{name}-model")
+        ),
+    }
+    for rule in ("training-failed", "monitoring-failed", "retrain-on-drift"):
+        arn = _arn("events", f"rule/{name}-{rule}")
+        requests[f"create rule {rule}"] = Request("events:PutRule", arn)
+        requests[f"target rule {rule}"] = Request("events:PutTargets", arn)
+    for alarm in ("endpoint-5xx", "endpoint-latency", "input-drift"):
+        arn = _arn("cloudwatch", f"alarm:{name}-monitoring-{alarm}")
+        requests[f"create alarm {alarm}"] = Request("cloudwatch:PutMetricAlarm", arn)
+    return requests
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_execution_role_deploys_its_own_monitoring_stack_only(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+    execution = _role(bootstrap, f"{PROJECT}-{env}-cfn-exec", _managed(bootstrap))
+
+    own = _deploy_requests(env)
+    denied = {what for what, request in own.items() if not execution.allows(request)}
+
+    assert denied == set()
+    for other in ENVIRONMENTS:
+        if other != env:
+            theirs = _deploy_requests(other)
+            del theirs["create the alerts key"]  # tags decide: checked with env's own tags above
+            allowed = {what for what, request in theirs.items() if execution.allows(request)}
+            assert allowed == set(), other
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_retrain_guard_starts_its_training_pipeline_only(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+    monitoring = Stack(
+        templates["monitoring"],
+        f"{PROJECT}-{env}-monitoring",
+        ACCOUNT,
+        REGION,
+        {"Environment": env},
+    )
+    guard = _role(monitoring, f"{PROJECT}-{env}-retrain-guard", _managed(bootstrap))
+    pipelines = {
+        pipeline: _arn("sagemaker", f"pipeline/{pipeline}")
+        for pipeline in (
+            f"{PROJECT}-{other}-{kind}"
+            for other in ENVIRONMENTS
+            for kind in ("training", "monitoring")
+        )
+    }
+
+    startable = {
+        pipeline
+        for pipeline, arn in pipelines.items()
+        if guard.allows(Request("sagemaker:StartPipelineExecution", arn))
+    }
+
+    assert startable == {f"{PROJECT}-{env}-training"}
+    assert not guard.allows(
+        Request("sagemaker:DeletePipeline", pipelines[f"{PROJECT}-{env}-training"])
+    )
