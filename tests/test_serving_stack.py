@@ -351,6 +351,11 @@ def _platform_key(env: str) -> tuple[str, dict[str, str]]:
     return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{env}-platform", tags | via_s3
 
 
+def _endpoint_logs(env: str) -> str:
+    group = f"/aws/sagemaker/Endpoints/{PROJECT}-{env}-endpoint"
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:AllTraffic/i-0a1b2c"
+
+
 def _reaches(principal: Principal, env: str, templates: dict[str, dict[str, Any]]) -> set[str]:
     """Which of the reads and writes an endpoint might attempt ``principal`` may make."""
     lake = _lake(templates, env)
@@ -369,6 +374,7 @@ def _reaches(principal: Principal, env: str, templates: dict[str, dict[str, Any]
             f"read {owner}'s models": Request("s3:GetObject", _models(owner)),
             f"read {owner}'s config": Request("s3:GetObject", config),
             f"decrypt with {owner}'s platform key": Request("kms:Decrypt", key, context),
+            f"log to {owner}'s endpoint logs": Request("logs:PutLogEvents", _endpoint_logs(owner)),
         }
     caller = _as("serving", env)
     return {
@@ -387,6 +393,7 @@ def test_the_endpoint_role_reads_devs_models_and_writes_its_own_capture_only(
     expected = {
         f"write {env}'s capture",
         f"encrypt with {env}'s lake key",
+        f"log to {env}'s endpoint logs",
         "read dev's models",
         "decrypt with dev's platform key",
     }
@@ -403,6 +410,7 @@ def test_the_boundary_lets_only_the_endpoint_role_reach_devs_models(
     anything = Principal(f"{PROJECT}-{env}-serving", (ALLOW_EVERYTHING,), boundary)
     own = {f"write {env}'s capture", f"write {env}'s raw zone", f"encrypt with {env}'s lake key"}
     own |= {f"read {env}'s models", f"read {env}'s config", f"decrypt with {env}'s platform key"}
+    own.add(f"log to {env}'s endpoint logs")
     assert _reaches(anything, env, templates) == own | {
         "read dev's models",
         "decrypt with dev's platform key",
