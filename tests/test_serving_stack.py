@@ -37,13 +37,19 @@ def templates(
 ) -> dict[str, dict[str, Any]]:
     """infra/*.yaml of the default project (serverless staging) and serving.yaml without it."""
     instances = tmp_path_factory.mktemp("serving-on-instances")
-    answers = {"layer": "mlops", "project_name_mlops": PROJECT, "serverless_staging": False}
+    answers = {
+        "layer": "mlops",
+        "project_name_mlops": PROJECT,
+        "org_name_mlops": ORG,
+        "serverless_staging": False,
+    }
     render_only(instances, answers, ["infra", "infra/serving.yaml"])
     infra = rendered_mlops_project / "infra"
     return {
         "serverless": load(infra / "serving.yaml"),
         "instances": load(instances / "infra" / "serving.yaml"),
         "lake": load(infra / "data-lake.yaml"),
+        "platform": load(infra / "platform.yaml"),
         "devops": load(infra / "devops.yaml"),
     }
 
@@ -223,6 +229,32 @@ def test_every_name_carries_the_environment(templates: dict[str, dict[str, Any]]
     assert [name for name in names if not name.startswith(f"{PROJECT}-{env}-")] == []
     # SageMaker's limit on model and endpoint config names.
     assert max(len(name) for name in names[1:3]) <= 63
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_the_endpoint_role_reads_exactly_what_devs_platform_stack_lets_it_read(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    platform = Stack(
+        templates["platform"],
+        f"{PROJECT}-dev-platform",
+        ACCOUNT,
+        REGION,
+        {"Environment": "dev"},
+        _exports(_lake(templates, "dev")),
+    )
+    granted = {
+        statement["Sid"]: statement
+        for statement in platform.properties("ArtefactBucketPolicy")["PolicyDocument"]["Statement"]
+    }["PromotionAccountsReadModels"]
+    role = _serving(templates, env).properties("ServingRole")
+    statements = {
+        statement["Sid"]: statement
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    }
+    assert statements["ReadTheModelArtefacts"]["Resource"] == granted["Resource"]
+    assert f"arn:aws:iam::{ACCOUNT}:root" in granted["Principal"]["AWS"]
 
 
 # --- the resources, created in moto from the resolved properties
