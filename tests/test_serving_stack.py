@@ -508,3 +508,21 @@ def test_the_execution_role_creates_its_own_environments_endpoint_only(
     assert execution.allows(package)
     other_group = PACKAGE.replace("-dev-models", "-prod-models")
     assert execution.allows(Request(package.action, other_group)) == (env == "prod")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_autoscaling_can_be_disabled_for_a_change_of_instance_type(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    """SageMaker refuses a new instance type on a variant registered for autoscaling."""
+    kinds = (
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+    )
+    for variant in ("serverless", "instances"):
+        disabled = _serving(templates, env, variant, Autoscaling="disabled")
+        assert [disabled.resources(kind) for kind in kinds] == [{}, {}]
+        changed = _serving(templates, env, variant, InstanceType="ml.c5.xlarge", ConfigRevision="2")
+        config = changed.properties("EndpointConfig")
+        assert config["EndpointConfigName"] == f"{PROJECT}-{env}-7-2"
+        assert config["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
