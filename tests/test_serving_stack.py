@@ -448,6 +448,18 @@ def test_the_boundary_lets_only_the_endpoint_role_reach_devs_models(
         "decrypt with dev's platform key",
     }
 
+    # It never writes into dev. A key of dev that ends like this environment's bucket names
+    # matches the boundary's own-bucket pattern (a wildcard spans "/"): reading it is refused
+    # to every role but this one, whose own policy (infra/serving.yaml) keeps it to the models.
+    dev_raw = _lake(templates, "dev").get_att("RawBucket", "Arn")
+    lookalike = f"{dev_raw}/raw/x-{env}/y.csv"
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"):
+        assert not anything.allows(Request(action, lookalike, _as("serving", env))), action
+    assert anything.allows(Request("s3:GetObject", lookalike, _as("serving", env)))
+    assert not _serving_role(templates, env).allows(
+        Request("s3:GetObject", lookalike, _as("serving", env))
+    )
+
     # Under any other name of the environment, held back by the boundary alone, it does not.
     for role in ("worker", "sagemaker-execution", "serving-other"):
         impostor = Principal(f"{PROJECT}-{env}-{role}", (ALLOW_EVERYTHING,), boundary)
