@@ -3,10 +3,10 @@
 Only what the isolation proofs need: parameters (defaults, overrides), the pseudo parameters
 AWS::AccountId/Partition/Region/StackName/NoValue, conditions (Equals, And, Or, Not, Condition),
 resources filtered by their condition, and the intrinsics Ref, Fn::Sub, Fn::Join, Fn::Split,
-Fn::Select, Fn::If, Fn::ImportValue (of the exports given) and Fn::GetAtt (Arn and the ECR
-repository's URI). The physical names that Ref and GetAtt return are built from the names the
-template gives; a resource type whose name this module does not know raises, so a proof never
-runs on a guessed value.
+Fn::Select, Fn::If, Fn::ImportValue (of the exports given) and Fn::GetAtt (Arn, the ECR
+repository's URI, the names of SageMaker resources). The physical names that Ref and GetAtt
+return are built from the names the template gives; a resource type whose name this module
+does not know raises, so a proof never runs on a guessed value.
 """
 
 from __future__ import annotations
@@ -158,9 +158,15 @@ class Stack:
             "AWS::ECR::Repository": ("RepositoryName",),
             "AWS::Glue::Database": ("DatabaseInput", "Name"),
             "AWS::Athena::WorkGroup": ("Name",),
+            "AWS::CloudWatch::Alarm": ("AlarmName",),
         }
         if kind in names:
             return self._name(logical, *names[kind])
+        if kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+            target = self.properties(logical)
+            return "|".join(
+                target[key] for key in ("ResourceId", "ScalableDimension", "ServiceNamespace")
+            )
         raise UnresolvableError(f"no physical id known for {kind} ({logical})")
 
     def get_att(self, logical: str, attribute: str) -> str:
@@ -169,6 +175,8 @@ class Stack:
             return self._arn("logs", f"log-group:{self._name(logical, 'LogGroupName')}")
         if attribute == "Arn" and kind == "AWS::SQS::Queue":
             return self._arn("sqs", self._name(logical, "QueueName"))
+        if kind.startswith("AWS::SageMaker::") and attribute.endswith("Name"):
+            return self._name(logical, attribute)  # ModelName, EndpointConfigName, EndpointName
         ref = self.ref(logical)
         if attribute == "Arn":
             arns = {
