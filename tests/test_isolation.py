@@ -877,7 +877,9 @@ def _delivery_requests(deployment: Deployment, environment: str) -> dict[str, Re
     """What the mlops workflows ask of AWS as ``environment``'s deploy role: the smoke test
     invokes the endpoint; the promotion (dev only) reads dev's model package group."""
     package = deployment.arn(environment, "sagemaker", f"model-package/{PROJECT}-dev-models/3")
-    endpoint = deployment.arn(environment, "sagemaker", f"endpoint/{PROJECT}-{environment}-endpoint")
+    endpoint = deployment.arn(
+        environment, "sagemaker", f"endpoint/{PROJECT}-{environment}-endpoint"
+    )
     return {
         "invoke the endpoint": Request("sagemaker:InvokeEndpoint", endpoint),
         "list the packages": Request("sagemaker:ListModelPackages", package),
