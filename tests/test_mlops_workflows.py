@@ -164,6 +164,7 @@ def test_delivery_deploys_staging_then_prod_each_with_its_own_role(deliver: Work
     }
     assert jobs["deploy-prod"]["needs"] == ["declared", "deploy-staging"]
     assert jobs["declared"]["permissions"] == {"contents": "read"}
+    assert 'deployments show --env "${environment}"' in scripts(jobs["declared"])
     for environment in ("staging", "prod"):
         job = jobs[f"deploy-{environment}"]
         commands = [str(s["run"]) for s in steps_of(job) if str(s.get("run")).startswith("make ")]
