@@ -871,3 +871,36 @@ def test_the_environments_parameter_bootstraps_a_subset_of_the_accounts_environm
     assert names == expected
     with pytest.raises(ValueError, match="refuses Environments=qa"):
         Stack(template, "bootstrap", account, REGION, {"Environments": "qa"}).resources()
+
+
+def _delivery_requests(deployment: Deployment, environment: str) -> dict[str, Request]:
+    """What the mlops workflows ask of AWS as ``environment``'s deploy role: the smoke test
+    invokes the endpoint; the promotion (dev only) reads dev's model package group."""
+    package = deployment.arn(environment, "sagemaker", f"model-package/{PROJECT}-dev-models/3")
+    endpoint = deployment.arn(
+        environment, "sagemaker", f"endpoint/{PROJECT}-{environment}-endpoint"
+    )
+    return {
+        "invoke the endpoint": Request("sagemaker:InvokeEndpoint", endpoint),
+        "list the packages": Request("sagemaker:ListModelPackages", package),
+        "describe a package": Request("sagemaker:DescribeModelPackage", package),
+    }
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_a_deploy_role_smoke_tests_its_own_endpoint_and_only_dev_reads_the_registry(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    deploy = acting[environment]["deploy role"]
+    own = _delivery_requests(deployment, environment)
+    package = own["describe a package"].resource
+
+    allowed = {what for what, request in own.items() if deploy.allows(request)}
+
+    reads = {"list the packages", "describe a package"} if environment == "dev" else set()
+    assert allowed == {"invoke the endpoint"} | reads
+    assert not deploy.allows(Request("sagemaker:UpdateModelPackage", package))
+    for other in ENVIRONMENTS:
+        if other != environment:
+            theirs = _delivery_requests(deployment, other)["invoke the endpoint"]
+            assert not deploy.allows(theirs)
