@@ -391,6 +391,8 @@ def cases(scratch: Path) -> list[Case]:
     # (when this mlhier has the option) and the default `uv lock` run on its own.
     no_lock = ["--no-lock"] if mlhier and _has_option(mlhier, "new", "--no-lock") else []
     new_argv = [mlhier_argv, "new", "--defaults", *no_lock]
+    # `new` applies every layer unless told: the cases compared with copier's devops copy say so.
+    base = ["--up-to", shipped_layers()[0]]
     copier_copy = [
         copier or "copier",
         "copy",
@@ -416,8 +418,8 @@ def cases(scratch: Path) -> list[Case]:
         ),
         Case(
             "new",
-            f"mlhier new --defaults {' '.join(no_lock)}".rstrip(),
-            lambda tmp: [*new_argv, str(tmp / PROJECT)],
+            f"mlhier new --up-to {shipped_layers()[0]} --defaults {' '.join(no_lock)}".rstrip(),
+            lambda tmp: [*new_argv, *base, str(tmp / PROJECT)],
             output=PROJECT,
             skip=None if mlhier else _missing("mlhier"),
         ),
@@ -441,7 +443,7 @@ def cases(scratch: Path) -> list[Case]:
         Case(
             "new-plain",
             "mlhier new --template <plain copy>",
-            lambda tmp: [*new_argv, "--template", str(plain), str(tmp / PROJECT)],
+            lambda tmp: [*new_argv, *base, "--template", str(plain), str(tmp / PROJECT)],
             output=PROJECT,
             skip=plain_skip or (None if mlhier else _missing("mlhier")),
         ),
@@ -468,7 +470,7 @@ def cases(scratch: Path) -> list[Case]:
         ),
         Case(
             "new-lock",
-            "mlhier new --defaults (with uv lock)",
+            "mlhier new --defaults (every layer, with uv lock)",
             lambda tmp: [mlhier_argv, "new", "--defaults", str(tmp / PROJECT)],
             output=PROJECT,
             skip=(None if no_lock else "this mlhier has no --no-lock: `new` is this case")
