@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -232,3 +233,21 @@ def rendered_mlops_project(copie_session: Any, rendered_platform_project: Path) 
     """The mlops layer rendered once over a copy of ``rendered_platform_project``; read only."""
     parent = type("Parent", (), {"project_dir": rendered_platform_project, "exit_code": 0})()
     return _layer_over(copie_session, parent, "mlops")
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`mlhier new demo --defaults` (all four layers) after `make setup`: one per test session.
+
+    The slow tests of every module that needs the full stack share it (the SageMaker SDK and
+    Evidently it installs are about 1 GB); they may run its make targets, whose outputs git
+    ignores, but must leave `git status` clean.
+    """
+    from generated import run
+
+    parent = tmp_path_factory.mktemp("stack")
+    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
+    project = parent / "demo"
+    run(project, "make", "setup")
+    yield project
+    shutil.rmtree(parent, ignore_errors=True)

@@ -1,17 +1,13 @@
 """All four layers: `make pipeline && make monitor` work locally end to end, and a drifted sample
 trips the drift check where a clean one does not.
 
-Slow: one generated project for the module (`make setup` installs the SageMaker SDK and Evidently;
-uv's cache makes the install a copy after the first time).
+Slow: on the session's full-stack project (tests/conftest.py `full_stack`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,19 +16,15 @@ from generated import run
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    parent = tmp_path_factory.mktemp("mlops")
-    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
-    project = parent / "demo"
-    run(project, "make", "setup")
-    run(project, "make", "ingest")
-    run(project, "make", "pipeline")
-    yield project
-    shutil.rmtree(parent, ignore_errors=True)
+@pytest.fixture
+def project(full_stack: Path) -> Path:
+    """The session's full stack with the sample ingested and a model trained (both idempotent)."""
+    run(full_stack, "make", "ingest")
+    run(full_stack, "make", "pipeline")
+    return full_stack
 
 
-def _sample(project: Path, name: str, shift: float) -> Path:
+def _sample(project: Path, path: Path, shift: float) -> Path:
     """The baseline's feature rows as bare CSV, the first half of the features shifted by ``shift``
     times their value (0: the training data itself)."""
     (reference,) = (project / ".pipeline" / "runs").rglob("reference.parquet")
@@ -43,7 +35,6 @@ def _sample(project: Path, name: str, shift: float) -> Path:
         "frame[half] = frame[half] * (1 + float(sys.argv[3]))\n"
         "frame.to_csv(sys.argv[2], header=False, index=False)\n"
     )
-    path = project / name
     run(
         project,
         "uv",
@@ -71,9 +62,12 @@ def test_make_monitor_writes_its_reports_to_the_lake(project: Path) -> None:
     assert (report.parent / "report.html").stat().st_size > 10_000
 
 
-def test_a_drifted_sample_trips_the_drift_check_and_a_clean_one_does_not(project: Path) -> None:
-    clean = run(project, "make", "monitor", f"SAMPLE={_sample(project, 'clean.csv', 0)}")
-    drifted = run(project, "make", "monitor", f"SAMPLE={_sample(project, 'drifted.csv', 0.6)}")
+def test_a_drifted_sample_trips_the_drift_check_and_a_clean_one_does_not(
+    project: Path, tmp_path: Path
+) -> None:
+    clean = run(project, "make", "monitor", f"SAMPLE={_sample(project, tmp_path / 'clean.csv', 0)}")
+    drifted_sample = _sample(project, tmp_path / "drifted.csv", 0.6)
+    drifted = run(project, "make", "monitor", f"SAMPLE={drifted_sample}")
 
     assert "input_drift: passed" in clean
     assert "input_drift: FAILED" in drifted

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +16,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +26,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated-projects")]
 STEPS = {"Process", "Train", "Evaluate", "CheckAccuracy"}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    parent = tmp_path_factory.mktemp("stack")
-    run(parent, sys.executable, "-m", "mlhier", "new", "demo", "--defaults")
-    project = parent / "demo"
-    run(project, "make", "setup")
-    yield project
-    shutil.rmtree(parent, ignore_errors=True)
+@pytest.fixture
+def stack(full_stack: Path) -> Path:
+    return full_stack
 
 
 def digests(folder: Path) -> dict[str, str]:
