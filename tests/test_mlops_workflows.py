@@ -178,6 +178,9 @@ def test_delivery_deploys_staging_then_prod_each_with_its_own_role(deliver: Work
         assert commands == [
             f'make serving-deploy ENV={environment} MODEL_PACKAGE_ARN="${{MODEL_PACKAGE_ARN}}"',
             f"make smoke-endpoint ENV={environment}",
+            # the batch pipeline follows its environment's delivery, with the SageMaker SDK
+            "make setup",
+            f"make batch-upsert ENV={environment}",
         ]
         assert deploy["env"] == {
             "MODEL_PACKAGE_ARN": f"${{{{ needs.declared.outputs.{environment} }}}}"

@@ -135,6 +135,8 @@ def test_platform_layer_takes_upstream_values_from_devops_and_data(
 def test_the_sagemaker_role_reaches_only_the_curated_zone_and_the_artefacts(
     rendered_platform_project: Path,
 ) -> None:
+    """The lake: read only, but the batch predictions' own prefix (tests/test_batch_permissions.py
+    decides the role's requests)."""
     from cloudformation import load
 
     template = load(rendered_platform_project / "infra" / "platform.yaml")
@@ -150,12 +152,15 @@ def test_the_sagemaker_role_reaches_only_the_curated_zone_and_the_artefacts(
     for statement in s3:
         target = str(statement["Resource"])
         assert curated in target or "ArtefactBucket" in target, statement
-        if curated in target:  # the lake: read only, only the curated zone's prefix
+        if statement["Sid"] == "WritePredictions":
+            assert "/curated/${PredictionsPrefix}/*" in target
+        elif curated in target:  # the lake: read only, only the curated zone's prefix
             assert set(_actions(statement)) <= {"s3:GetObject", "s3:ListBucket"}
             assert "curated/*" in str(statement)
     assert {s["Sid"] for s in s3} == {
         "ListCuratedZone",
         "ReadCuratedZone",
+        "WritePredictions",
         "ListArtefacts",
         "ReadWriteArtefacts",
     }
