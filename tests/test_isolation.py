@@ -275,7 +275,7 @@ def _pipeline_arn(deployment: Deployment, environment: str) -> str:
 
 
 def _training_job_arn(deployment: Deployment, environment: str) -> str:
-    job = f"{PROJECT}-{environment}-training-train-a1b2c3d4e5"
+    job = f"{PROJECT}-{environment}-train-a1b2c3d4e5"
     return deployment.arn(environment, "sagemaker", f"training-job/{job}")
 
 
@@ -479,7 +479,7 @@ def _upsert_requests(deployment: Deployment, environment: str) -> dict[str, Requ
         "probe the bucket": Request("s3:ListBucket", bucket),
         "upload config/": Request("s3:PutObject", f"{bucket}/config/platform.yaml"),
         "upload the driver scripts": Request(
-            "s3:PutObject", f"{bucket}/{PROJECT}-{environment}-training-train/code/drivers.zip"
+            "s3:PutObject", f"{bucket}/{PROJECT}-{environment}-train/code/drivers.zip"
         ),
         "encrypt the uploads": Request("kms:GenerateDataKey", key.arn, _key_context(key)),
         "describe the pipeline": Request("sagemaker:DescribePipeline", pipeline),
@@ -548,7 +548,7 @@ def test_a_deploy_role_passes_the_sagemaker_execution_role_to_sagemaker_only(
 def test_the_boundary_allows_the_pipelines_training_job_by_its_name(
     deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
 ) -> None:
-    """The pipeline definition names the training job <project>-<env>-training-train (SageMaker
+    """The pipeline definition names the training job <project>-<env>-train (SageMaker
     appends a suffix); a job SageMaker named itself, pipelines-<execution>-*, is outside."""
     created = acting[environment]["created role"]
     unnamed = deployment.arn(environment, "sagemaker", "training-job/pipelines-a1b2c3d4e5-train-x")

@@ -60,6 +60,7 @@ class PlatformConfig:
     image_repository: str
     artefact_bucket: str
     execution_role: str
+    job: str
     accounts: dict[str, str]
 
     @classmethod
@@ -102,6 +103,7 @@ class PlatformConfig:
             image_repository=str(raw["image_repository"]),
             artefact_bucket=str(raw["artefact_bucket"]),
             execution_role=str(raw["execution_role"]),
+            job=str(raw["job"]),
             accounts={
                 str(name): str(env["account_id"]) for name, env in raw["environments"].items()
             },
@@ -117,6 +119,10 @@ class PlatformConfig:
     def pipeline_name(self, environment: str) -> str:
         """The pipeline of ``environment`` (its jobs and artefacts carry the name too)."""
         return self.pipeline.format(environment=environment)
+
+    def job_name(self, environment: str, step: str) -> str:
+        """The SageMaker job of ``step`` in ``environment``: ``<project>-<environment>-<step>``."""
+        return self.job.format(environment=environment, step=step)
 
     def group_name(self, environment: str) -> str:
         """The model package group of ``environment`` ("local" for the local registry)."""
