@@ -875,8 +875,9 @@ def test_the_environments_parameter_bootstraps_a_subset_of_the_accounts_environm
 
 def _delivery_requests(deployment: Deployment, environment: str) -> dict[str, Request]:
     """What the mlops workflows ask of AWS as ``environment``'s deploy role: the smoke test
-    invokes the endpoint; the promotion (dev only) reads dev's model package group."""
-    package = deployment.arn(environment, "sagemaker", f"model-package/{PROJECT}-dev-models/3")
+    invokes the endpoint; the promotion (dev only) lists dev's model package group; the monitoring
+    workflow describes the declared package of dev's group."""
+    package = deployment.arn("dev", "sagemaker", f"model-package/{PROJECT}-dev-models/3")
     endpoint = deployment.arn(
         environment, "sagemaker", f"endpoint/{PROJECT}-{environment}-endpoint"
     )
@@ -888,7 +889,7 @@ def _delivery_requests(deployment: Deployment, environment: str) -> dict[str, Re
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_a_deploy_role_smoke_tests_its_own_endpoint_and_only_dev_reads_the_registry(
+def test_a_deploy_role_smoke_tests_its_own_endpoint_and_only_dev_lists_the_registry(
     deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
 ) -> None:
     deploy = acting[environment]["deploy role"]
@@ -897,8 +898,10 @@ def test_a_deploy_role_smoke_tests_its_own_endpoint_and_only_dev_reads_the_regis
 
     allowed = {what for what, request in own.items() if deploy.allows(request)}
 
-    reads = {"list the packages", "describe a package"} if environment == "dev" else set()
-    assert allowed == {"invoke the endpoint"} | reads
+    # Every environment describes dev's packages (the monitoring workflow finds the declared
+    # package's image); only dev lists them (the promotion).
+    reads = {"list the packages"} if environment == "dev" else set()
+    assert allowed == {"invoke the endpoint", "describe a package"} | reads
     assert not deploy.allows(Request("sagemaker:UpdateModelPackage", package))
     for other in ENVIRONMENTS:
         if other != environment:

@@ -1,5 +1,7 @@
-"""The monitoring stack is deployable by its environment's execution role, and its retrain guard
-may start that environment's training pipeline and nothing else.
+"""The monitoring stack is deployable by its environment's execution role (schedule included),
+its retrain guard may start that environment's training pipeline and nothing else, its scheduler
+only the monitoring pipeline, and its monitoring job reads the captures and writes the reports
+and metrics of its own environment only.
 
 infra/monitoring.yaml (mlops layer) and the bootstrap's roles and boundary (infra/devops.yaml) are
 read as deployed with default answers, one account for every environment, and decided by the
@@ -19,12 +21,36 @@ if TYPE_CHECKING:
 
 PROJECT, REGION, ACCOUNT = "demo", "eu-west-1", "123456789012"
 ENVIRONMENTS = ("dev", "staging", "prod")
+PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{PROJECT}-dev-models/7"
+DIGEST = "sha256:" + "ab" * 32
 
 
 @pytest.fixture(scope="module")
 def templates(rendered_mlops_project: Path) -> dict[str, dict[str, Any]]:
     infra = rendered_mlops_project / "infra"
-    return {"monitoring": load(infra / "monitoring.yaml"), "devops": load(infra / "devops.yaml")}
+    return {
+        "monitoring": load(infra / "monitoring.yaml"),
+        "devops": load(infra / "devops.yaml"),
+        "lake": load(infra / "data-lake.yaml"),
+    }
+
+
+def _lake(templates: dict[str, dict[str, Any]], env: str) -> Stack:
+    parameters = {"Environment": env}
+    return Stack(templates["lake"], f"{PROJECT}-{env}-data-lake", ACCOUNT, REGION, parameters)
+
+
+def _monitoring(templates: dict[str, dict[str, Any]], env: str) -> Stack:
+    """The monitoring stack of ``env`` once a model is declared (the schedule exists)."""
+    lake = _lake(templates, env)
+    exports = {
+        lake.resolve(output["Export"]["Name"]): lake.resolve(output["Value"])
+        for output in lake.template["Outputs"].values()
+        if "Export" in output
+    }
+    parameters = {"Environment": env, "ModelPackageArn": PACKAGE, "ImageDigest": DIGEST}
+    name = f"{PROJECT}-{env}-monitoring"
+    return Stack(templates["monitoring"], name, ACCOUNT, REGION, parameters, exports)
 
 
 def _managed(stack: Stack) -> dict[str, Any]:
@@ -84,7 +110,22 @@ def _deploy_requests(env: str) -> dict[str, Request]:
         "create the dashboard": Request(
             "cloudwatch:PutDashboard", _arn("cloudwatch", f"dashboard/{name}-model")
         ),
+        "create the schedule": Request(
+            "scheduler:CreateSchedule", _arn("scheduler", f"schedule/default/{name}-monitoring")
+        ),
+        "update the schedule": Request(
+            "scheduler:UpdateSchedule", _arn("scheduler", f"schedule/default/{name}-monitoring")
+        ),
     }
+    to_service = {
+        "monitoring-job": "sagemaker.amazonaws.com",
+        "monitoring-scheduler": "scheduler.amazonaws.com",
+    }
+    for role, service in to_service.items():
+        arn = _arn("iam", f"role/{name}-{role}")
+        requests[f"create role {role}"] = Request("iam:CreateRole", arn, bounded)
+        requests[f"write the policy of {role}"] = Request("iam:PutRolePolicy", arn, bounded)
+        requests[f"pass {role}"] = Request("iam:PassRole", arn, {"iam:PassedToService": service})
     for rule in ("training-failed", "monitoring-failed", "retrain-on-drift"):
         arn = _arn("events", f"rule/{name}-{rule}")
         requests[f"create rule {rule}"] = Request("events:PutRule", arn)
@@ -119,13 +160,7 @@ def test_the_retrain_guard_starts_its_training_pipeline_only(
     templates: dict[str, dict[str, Any]], env: str
 ) -> None:
     bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
-    monitoring = Stack(
-        templates["monitoring"],
-        f"{PROJECT}-{env}-monitoring",
-        ACCOUNT,
-        REGION,
-        {"Environment": env},
-    )
+    monitoring = _monitoring(templates, env)
     guard = _role(monitoring, f"{PROJECT}-{env}-retrain-guard", _managed(bootstrap))
     pipelines = {
         pipeline: _arn("sagemaker", f"pipeline/{pipeline}")
@@ -146,3 +181,63 @@ def test_the_retrain_guard_starts_its_training_pipeline_only(
     assert not guard.allows(
         Request("sagemaker:DeletePipeline", pipelines[f"{PROJECT}-{env}-training"])
     )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_scheduler_starts_its_monitoring_pipeline_only(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+    monitoring = _monitoring(templates, env)
+    scheduler = _role(monitoring, f"{PROJECT}-{env}-monitoring-scheduler", _managed(bootstrap))
+    pipelines = [
+        f"{PROJECT}-{other}-{kind}"
+        for other in ENVIRONMENTS
+        for kind in ("training", "monitoring", "batch")
+    ]
+
+    startable = {
+        pipeline
+        for pipeline in pipelines
+        if scheduler.allows(
+            Request("sagemaker:StartPipelineExecution", _arn("sagemaker", f"pipeline/{pipeline}"))
+        )
+    }
+
+    assert startable == {f"{PROJECT}-{env}-monitoring"}
+    target = monitoring.properties("MonitoringSchedule")["Target"]
+    assert target["Arn"] == _arn("sagemaker", f"pipeline/{PROJECT}-{env}-monitoring")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_monitoring_job_reads_captures_and_writes_reports_and_metrics_of_its_environment(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+    job = _role(_monitoring(templates, env), f"{PROJECT}-{env}-monitoring-job", _managed(bootstrap))
+
+    def attempts(owner: str) -> dict[str, Request]:
+        lake = _lake(templates, owner)
+        raw, curated = lake.get_att("RawBucket", "Arn"), lake.get_att("CuratedBucket", "Arn")
+        namespace = {"cloudwatch:namespace": f"{PROJECT}/{owner}/model"}
+        job_name = f"processing-job/{PROJECT}-{owner}-monitoring-run-a1b2c3"
+        return {
+            "read a capture": Request(
+                "s3:GetObject", f"{raw}/capture/{PROJECT}-{owner}-endpoint/AllTraffic/x.jsonl"
+            ),
+            "write a report": Request(
+                "s3:PutObject", f"{curated}/curated/monitoring/model=a1/dt=2026-01-16/report.json"
+            ),
+            "put the model's metrics": Request("cloudwatch:PutMetricData", "*", namespace),
+            "start its job": Request("sagemaker:CreateProcessingJob", _arn("sagemaker", job_name)),
+        }
+
+    for owner in ENVIRONMENTS:
+        allowed = {what for what, request in attempts(owner).items() if job.allows(request)}
+        assert allowed == (set(attempts(owner)) if owner == env else set()), owner
+    lake = _lake(templates, env)
+    curated, raw = lake.get_att("CuratedBucket", "Arn"), lake.get_att("RawBucket", "Arn")
+    assert not job.allows(Request("s3:PutObject", f"{curated}/curated/iris/x.parquet"))
+    assert not job.allows(Request("s3:PutObject", f"{raw}/capture/x.jsonl"))
+    aws_namespace = {"cloudwatch:namespace": "AWS/SageMaker"}
+    assert not job.allows(Request("cloudwatch:PutMetricData", "*", aws_namespace))

@@ -72,4 +72,8 @@ def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
         assert role == (
             f"arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/demo-{environment}-github-deploy"
         )
-        assert commands == [f"make monitoring-deploy ENV={environment}"]
+        assert commands == [
+            "make setup",
+            f"make monitoring-deploy ENV={environment}",
+            f"make monitoring-upsert ENV={environment}",
+        ]
