@@ -12,9 +12,10 @@ from test_workflow_gating import (
     Workflow,
     aws_jobs,
     load_workflows,
+    make_commands,
     needs_aws,
+    role_of,
     run_of,
-    steps_of,
 )
 
 if TYPE_CHECKING:
@@ -59,14 +60,8 @@ def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
         if not needs_aws(job):
             continue
         environment = job["environment"]
-        role = next(
-            step["with"]["role-to-assume"]
-            for step in steps_of(job)
-            if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
-        )
-        commands = [
-            str(step["run"]) for step in steps_of(job) if str(step.get("run")).startswith("make ")
-        ]
+        role = role_of(job)
+        commands = make_commands(job)
 
         assert name == f"deploy-{environment}"
         assert role == (

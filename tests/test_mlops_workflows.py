@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 from github_expressions import jobs_that_run
-from test_workflow_gating import ACTION_PIN, Workflow, load_workflows, needs_aws, steps_of
+from test_workflow_gating import (
+    ACTION_PIN,
+    Workflow,
+    load_workflows,
+    make_commands,
+    needs_aws,
+    role_of,
+    steps_of,
+)
 
 from conftest import REPO_ROOT
 
@@ -60,15 +68,6 @@ def ran(
 
 def scripts(job: Mapping[str, Any]) -> str:
     return "\n".join(str(step.get("run", "")) for step in steps_of(job))
-
-
-def role_of(job: Mapping[str, Any]) -> str:
-    (role,) = (
-        step["with"]["role-to-assume"]
-        for step in steps_of(job)
-        if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
-    )
-    return str(role)
 
 
 def test_the_mlops_layer_adds_its_two_workflows(workflows: dict[str, Workflow]) -> None:
@@ -167,7 +166,7 @@ def test_delivery_deploys_staging_then_prod_each_with_its_own_role(deliver: Work
     assert 'deployments show --env "${environment}"' in scripts(jobs["declared"])
     for environment in ("staging", "prod"):
         job = jobs[f"deploy-{environment}"]
-        commands = [str(s["run"]) for s in steps_of(job) if str(s.get("run")).startswith("make ")]
+        commands = make_commands(job)
         deploy = next(s for s in steps_of(job) if "serving-deploy" in str(s.get("run")))
 
         assert job["environment"] == environment

@@ -121,6 +121,21 @@ def steps_of(job: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return steps
 
 
+def role_of(job: Mapping[str, Any]) -> str:
+    """The role the job's one AWS credentials step assumes."""
+    (role,) = (
+        step["with"]["role-to-assume"]
+        for step in steps_of(job)
+        if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
+    )
+    return str(role)
+
+
+def make_commands(job: Mapping[str, Any]) -> list[str]:
+    """The job's steps that run a make target, in order."""
+    return [str(step["run"]) for step in steps_of(job) if str(step.get("run")).startswith("make ")]
+
+
 # Actions that use a job's OIDC token for something other than AWS: Sigstore signing, PyPI.
 OIDC_OUTSIDE_AWS = (
     "actions/attest-build-provenance@",
@@ -245,14 +260,8 @@ def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
         if not needs_aws(job):
             continue
         environment = job["environment"]
-        role = next(
-            step["with"]["role-to-assume"]
-            for step in steps_of(job)
-            if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
-        )
-        commands = [
-            str(step["run"]) for step in steps_of(job) if str(step.get("run")).startswith("make ")
-        ]
+        role = role_of(job)
+        commands = make_commands(job)
 
         assert name == f"deploy-{environment}"
         assert role == (
