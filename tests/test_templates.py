@@ -50,6 +50,16 @@ def assert_no_leftover_jinja(project: Path) -> None:
     assert leftovers == []
 
 
+def assert_adds_only_its_own_files(project: Path, below: Path, layer: str) -> None:
+    """``layer`` rendered over ``below``: no Jinja left, the snapshot's files added, and not one
+    byte of a lower layer's file changed (one owner per file)."""
+    assert_no_leftover_jinja(project)
+    added = sorted(set(tree(project)) - set(tree(below)))
+    assert_matches_snapshot(added, layer)
+    for relative in tree(below):
+        assert (project / relative).read_bytes() == (below / relative).read_bytes()
+
+
 def render(copie: Any, answers: dict[str, str]) -> Path:
     result = copie.copy(extra_answers=answers)
     assert result.exit_code == 0, result.exception
@@ -90,11 +100,7 @@ def test_devops_readme_names_only_the_layers_applied(devops_project: Path) -> No
 def test_data_tree_adds_only_its_own_files(data_copie: Any, devops_project: Path) -> None:
     project = render(data_copie, {"layer": "data"})
 
-    assert_no_leftover_jinja(project)
-    added = sorted(set(tree(project)) - set(tree(devops_project)))
-    assert_matches_snapshot(added, "data")
-    for relative in tree(devops_project):  # the data layer never rewrites a devops file
-        assert (project / relative).read_bytes() == (devops_project / relative).read_bytes()
+    assert_adds_only_its_own_files(project, devops_project, "data")
 
 
 def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
@@ -108,13 +114,7 @@ def test_data_layer_takes_upstream_values_from_devops(data_copie: Any) -> None:
 def test_platform_tree_adds_only_its_own_files(
     rendered_platform_project: Path, rendered_data_project: Path
 ) -> None:
-    project, below = rendered_platform_project, rendered_data_project
-
-    assert_no_leftover_jinja(project)
-    added = sorted(set(tree(project)) - set(tree(below)))
-    assert_matches_snapshot(added, "platform")
-    for relative in tree(below):  # the platform layer never rewrites a lower layer's file
-        assert (project / relative).read_bytes() == (below / relative).read_bytes()
+    assert_adds_only_its_own_files(rendered_platform_project, rendered_data_project, "platform")
 
 
 def test_platform_layer_takes_upstream_values_from_devops_and_data(
@@ -183,13 +183,7 @@ def test_platform_refuses_to_render_without_data(copie: Any) -> None:
 def test_mlops_tree_adds_only_its_own_files(
     rendered_mlops_project: Path, rendered_platform_project: Path
 ) -> None:
-    project, below = rendered_mlops_project, rendered_platform_project
-
-    assert_no_leftover_jinja(project)
-    added = sorted(set(tree(project)) - set(tree(below)))
-    assert_matches_snapshot(added, "mlops")
-    for relative in tree(below):  # the mlops layer never rewrites a lower layer's file
-        assert (project / relative).read_bytes() == (below / relative).read_bytes()
+    assert_adds_only_its_own_files(rendered_mlops_project, rendered_platform_project, "mlops")
 
 
 def test_mlops_layer_takes_upstream_values_from_every_layer_below(
