@@ -118,53 +118,48 @@ def test_data_updates_alone_and_devops_updates_leave_data_files_alone(tmp_path: 
 
 # Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
 @pytest.mark.slow
-def test_platform_updates_alone_keeping_a_users_edit_to_a_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("layer", "below", "edited", "before", "after"),
+    [
+        (
+            "platform",
+            "data",
+            "packages/platform/src/demo_platform/training.py",
+            "StandardScaler()",
+            "StandardScaler(with_mean=True)  # our own choice",
+        ),
+        (
+            "mlops",
+            "platform",
+            "config/mlops.yaml",
+            "latency_budget_ms: 200",
+            "latency_budget_ms: 150",
+        ),
+    ],
+)
+def test_a_higher_layer_updates_alone_keeping_a_users_edit(
+    tmp_path: Path, layer: str, below: str, edited: str, before: str, after: str
+) -> None:
     repo = template_repo(tmp_path / "template")
     project = tmp_path / "demo"
     new_project(
-        project, up_to="platform", defaults=True, source=user_source(str(repo), "v1"), lock=False
+        project, up_to=layer, defaults=True, source=user_source(str(repo), "v1"), lock=False
     )
-    step = project / "packages/platform/src/demo_platform/training.py"
-    edited = step.read_text().replace(
-        "StandardScaler()", "StandardScaler(with_mean=True)  # our own choice"
-    )
-    step.write_text(edited)
-    git(project, "commit", "-qam", "Tune the training step")
-    doc = repo / "templates/platform/project/docs/platform.md.jinja"
+    users_file = project / edited
+    users_text = users_file.read_text().replace(before, after)
+    assert users_text != users_file.read_text()
+    users_file.write_text(users_text)
+    git(project, "commit", "-qam", "Our own choice")
+    doc = repo / f"templates/{layer}/project/docs/{layer}.md.jinja"
     release_v2(repo, {str(doc.relative_to(repo)): append(doc, "\nA paragraph added in v2.\n")})
 
-    copier_update(project, "platform")
+    copier_update(project, layer)
 
-    assert changed_paths(project) == {"docs/platform.md", ".copier-answers.platform.yml"}
-    assert (project / "docs/platform.md").read_text().endswith("A paragraph added in v2.\n")
-    assert step.read_text() == edited
-    assert answers(project, "platform")["_commit"] == "v2"
-    assert answers(project, "data")["_commit"] == "v1"
-
-
-# Real templates, updated by copier from tag to tag: 2-5 s each, so they run with the slow tests.
-@pytest.mark.slow
-def test_mlops_updates_alone_keeping_a_users_edit_to_its_config(tmp_path: Path) -> None:
-    repo = template_repo(tmp_path / "template")
-    project = tmp_path / "demo"
-    new_project(
-        project, up_to="mlops", defaults=True, source=user_source(str(repo), "v1"), lock=False
-    )
-    config = project / "config/mlops.yaml"
-    edited = config.read_text().replace("latency_budget_ms: 200", "latency_budget_ms: 150")
-    assert edited != config.read_text()
-    config.write_text(edited)
-    git(project, "commit", "-qam", "A tighter latency budget")
-    doc = repo / "templates/mlops/project/docs/mlops.md.jinja"
-    release_v2(repo, {str(doc.relative_to(repo)): append(doc, "\nA paragraph added in v2.\n")})
-
-    copier_update(project, "mlops")
-
-    assert changed_paths(project) == {"docs/mlops.md", ".copier-answers.mlops.yml"}
-    assert (project / "docs/mlops.md").read_text().endswith("A paragraph added in v2.\n")
-    assert config.read_text() == edited
-    assert answers(project, "mlops")["_commit"] == "v2"
-    assert answers(project, "platform")["_commit"] == "v1"
+    assert changed_paths(project) == {f"docs/{layer}.md", f".copier-answers.{layer}.yml"}
+    assert (project / f"docs/{layer}.md").read_text().endswith("A paragraph added in v2.\n")
+    assert users_file.read_text() == users_text
+    assert answers(project, layer)["_commit"] == "v2"
+    assert answers(project, below)["_commit"] == "v1"
 
 
 def _devops_files(tmp_path: Path, repo: Path) -> set[str]:
