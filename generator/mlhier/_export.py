@@ -21,7 +21,6 @@ import fnmatch
 import glob
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,6 +28,7 @@ from typing import Any
 
 from mlhier._answers import _inherited_from
 from mlhier._jinja_translate import referenced_templates, translate
+from mlhier._staging import check_new_folder, staged
 from mlhier.errors import GenerationError, InvalidInputError
 from mlhier.layers import Layer, layers_up_to
 
@@ -396,20 +396,10 @@ def export_cookiecutter(
     layers = layers_up_to(up_to)
     root = _template_root(template)
     destination = destination.expanduser().resolve()
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
-    if not destination.parent.is_dir():
-        raise InvalidInputError(f"{destination.parent} does not exist: create it first")
+    check_new_folder(destination)
     _check_settings(root)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
+    with staged(destination) as staging:
         written = _write(staging, root, layers)
-        if destination.exists():
-            destination.rmdir()
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return CookiecutterExport(destination, written.layers, written.variables, written.files)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from mlhier._render import (
     update_layer,
 )
 from mlhier._source import UPSTREAM_URL, TemplateSource, bundled_source, user_source
+from mlhier._staging import check_new_folder, staged
 from mlhier._status import ProjectStatus
 from mlhier.errors import DeclinedError, InvalidInputError, UpdateConflictError
 from mlhier.layers import LADDER, Layer, applied_layers, get_layer, layer_below, layers_up_to
@@ -233,6 +235,20 @@ def _choose_source(
 _NAMED = re.compile(r"\w+")
 
 
+@contextmanager
+def _scratch_with_answers(plan: Plan, prefix: str) -> Iterator[Path]:
+    """A temporary folder outside the destination holding the project's answers files (for an
+    ``add``: the layers below are read from them), deleted afterwards."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        if not plan.new:
+            for below in applied_layers(plan.destination):
+                shutil.copy2(plan.destination / below.answers_file, scratch)
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _check_preset_values(
     plan: Plan, values: Mapping[Layer, LayerValues], preset: Preset, given: Mapping[str, Any]
 ) -> None:
@@ -245,11 +261,7 @@ def _check_preset_values(
     """
     answered = [LADDER.index(layer) for layer, own in values.items() if own]
     highest = max(LADDER.index(plan.layers[-1]), *answered)
-    scratch = Path(tempfile.mkdtemp(prefix="mlhier-preset-"))
-    try:
-        if not plan.new:
-            for below in applied_layers(plan.destination):
-                shutil.copy2(plan.destination / below.answers_file, scratch)
+    with _scratch_with_answers(plan, "mlhier-preset-") as scratch:
         folder_name = {"project_name": plan.destination.name} if plan.new else {}
         for layer in LADDER[LADDER.index(plan.layers[0]) : highest + 1]:
             own = values.get(layer, LayerValues())
@@ -275,8 +287,6 @@ def _check_preset_values(
                 if explained is error:
                     raise
                 raise explained from error
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _with_preset(plan: Plan, preset: Preset, given: Mapping[str, Any]) -> Plan:
@@ -319,12 +329,7 @@ def plan_new(
     """
     destination = path.expanduser().resolve()
     layers = layers_up_to(up_to)
-    if destination.is_file():
-        raise InvalidInputError(f"{destination} is a file: choose a new folder")
-    if destination.exists() and any(destination.iterdir()):
-        raise InvalidInputError(f"{destination} exists and is not empty: choose a new folder")
-    if not destination.parent.is_dir():
-        raise InvalidInputError(f"{destination.parent} does not exist: create it first")
+    check_new_folder(destination)
     team = read_preset(preset) if preset is not None else None
     source = _choose_source(source, vcs_ref, team)
     check_layers(source, layers)
@@ -367,19 +372,12 @@ def generate(
     so a failure, a declined confirmation or Ctrl-C at any step leaves nothing at the path.
     """
     destination = plan.destination
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
+    with staged(destination) as staging:
         _render_confirm_lock(staging, destination, plan, defaults, lock, progress, confirm)
         _git.init_repo(staging)
         names = ", ".join(layer.name for layer in plan.layers)
         message = f"Generate the project with mlhier {_version()} (layers: {names})"
         _git.commit_all(staging, message, _author(staging))
-        if destination.exists():
-            destination.rmdir()
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return plan.layers
 
 
@@ -492,15 +490,9 @@ def add_layer(
 
 def pretend(plan: Plan, *, defaults: bool = False, progress: Progress = _quiet) -> Summary:
     """Render ``plan`` in a temporary folder outside the destination, list it, delete it."""
-    scratch = Path(tempfile.mkdtemp(prefix="mlhier-pretend-"))
-    try:
-        if not plan.new:  # the layer below is read from the answers files the project holds
-            for below in applied_layers(plan.destination):
-                shutil.copy2(plan.destination / below.answers_file, scratch)
+    with _scratch_with_answers(plan, "mlhier-pretend-") as scratch:
         files = _render(scratch, plan, defaults, progress)
         return _summary(scratch, plan, files)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def update_project(
