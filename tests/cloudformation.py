@@ -162,6 +162,9 @@ class Stack:
         }
         if kind in names:
             return self._name(logical, *names[kind])
+        if kind == "AWS::SageMaker::ModelPackageGroup":
+            group = self._name(logical, "ModelPackageGroupName")
+            return self._arn("sagemaker", f"model-package-group/{group}")
         if kind == "AWS::ApplicationAutoScaling::ScalableTarget":
             target = self.properties(logical)
             return "|".join(
@@ -187,6 +190,8 @@ class Stack:
             }
             if kind in arns:
                 return arns[kind]()
+        if kind == "AWS::SageMaker::ModelPackageGroup" and attribute == "ModelPackageGroupArn":
+            return str(ref)  # its Ref is the ARN too
         if kind == "AWS::ECR::Repository" and attribute == "RepositoryUri":
             return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{ref}"
         raise UnresolvableError(f"no attribute {attribute} known for {kind} ({logical})")

@@ -119,6 +119,20 @@ def test_the_execution_role_writes_its_own_predictions_table_only(
             assert not role.allows(foreign[f"commit {other}'s predictions table"]), other
 
 
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_execution_role_scores_with_its_own_environments_promoted_copy_only(
+    templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    """In staging and prod a batch job reads the package's copy delivery made (promoted.py)."""
+    role = _execution_role(templates, env)
+
+    def promoted_model(owner: str) -> Request:
+        bucket = f"arn:aws:s3:::{PROJECT}-my-org-models-{REGION}-{ACCOUNT}-{owner}"
+        return Request("s3:GetObject", f"{bucket}/promoted/{PROJECT}-dev-models/3/model.tar.gz")
+
+    assert {owner for owner in ENVIRONMENTS if role.allows(promoted_model(owner))} == {env}
+
+
 def _deploy_role(templates: dict[str, dict[str, Any]], env: str) -> Principal:
     stack = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
     (role,) = (

@@ -907,3 +907,68 @@ def test_a_deploy_role_smoke_tests_its_own_endpoint_and_only_dev_lists_the_regis
         if other != environment:
             theirs = _delivery_requests(deployment, other)["invoke the endpoint"]
             assert not deploy.allows(theirs)
+
+
+def _copy_requests(
+    deployment: Deployment, environment: str, package: int = 3
+) -> dict[str, Request]:
+    """What ``make copy-package ENV=<environment>`` asks of S3 and KMS: the declared package's
+    model and baseline read in dev's artefact bucket, written to the environment's own."""
+    dev_bucket, dev_key = (
+        _artefact_bucket_arn(deployment, "dev"),
+        _own_platform_key(deployment, "dev"),
+    )
+    bucket, key = (
+        _artefact_bucket_arn(deployment, environment),
+        _own_platform_key(deployment, environment),
+    )
+    job = f"{PROJECT}-dev-train-{package}"
+    folder = f"{bucket}/promoted/{PROJECT}-dev-models/{package}"
+    return {
+        "read the model": Request(
+            "s3:GetObject", f"{dev_bucket}/{PROJECT}-dev-training/models/{job}/output/model.tar.gz"
+        ),
+        "read the baseline": Request(
+            "s3:GetObject",
+            f"{dev_bucket}/{PROJECT}-dev-training/evaluation/{job}/reference.parquet",
+        ),
+        "decrypt them": Request(
+            "kms:Decrypt",
+            dev_key.arn,
+            _key_context(dev_key) | {"kms:EncryptionContext:aws:s3:arn": dev_bucket},
+        ),
+        "write the model": Request("s3:PutObject", f"{folder}/model.tar.gz"),
+        "write the baseline": Request("s3:PutObject", f"{folder}/reference.parquet"),
+        "encrypt them": Request("kms:GenerateDataKey", key.arn, _key_context(key)),
+        "complete a copy in parts": Request("kms:Decrypt", key.arn, _key_context(key)),
+    }
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_a_deploy_role_copies_the_declared_models_files_out_of_dev_and_nothing_else(
+    deployment: Deployment, acting: dict[str, dict[str, Principal]], environment: str
+) -> None:
+    """Its jobs' boundary keeps them out of dev: delivery brings them the model and baseline."""
+    deploy = acting[environment]["deploy role"]
+    own = _copy_requests(deployment, environment)
+
+    assert {what for what, request in own.items() if not deploy.allows(request)} == set()
+    dev_bucket = _artefact_bucket_arn(deployment, "dev")
+    for elsewhere in (
+        Request("s3:GetObject", f"{dev_bucket}/config/platform.yaml"),
+        Request("s3:GetObject", f"{dev_bucket}/{PROJECT}-dev-training/splits/train.parquet"),
+        Request("s3:PutObject", f"{dev_bucket}/{PROJECT}-dev-training/models/x/model.tar.gz"),
+        Request("s3:DeleteObject", f"{dev_bucket}/{PROJECT}-dev-training/models/x/model.tar.gz"),
+    ):
+        assert not deploy.allows(elsewhere), elsewhere
+    other = "prod" if environment == "staging" else "staging"
+    theirs = _copy_requests(deployment, other)
+    for what in ("write the model", "write the baseline", "encrypt them"):
+        assert not deploy.allows(theirs[what]), what
+    # A key of the other environment's bucket that looks like dev's models is still its own.
+    dev_account = deployment.accounts["dev"]
+    lookalike = (
+        f"{_artefact_bucket_arn(deployment, other)}"
+        f"/x-models-{REGION}-{dev_account}-dev/{PROJECT}-dev-training/models/y"
+    )
+    assert not deploy.allows(Request("s3:GetObject", lookalike))

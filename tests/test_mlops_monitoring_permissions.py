@@ -32,6 +32,7 @@ def templates(rendered_mlops_project: Path) -> dict[str, dict[str, Any]]:
         "monitoring": load(infra / "monitoring.yaml"),
         "devops": load(infra / "devops.yaml"),
         "lake": load(infra / "data-lake.yaml"),
+        "platform": load(infra / "platform.yaml"),
     }
 
 
@@ -40,14 +41,30 @@ def _lake(templates: dict[str, dict[str, Any]], env: str) -> Stack:
     return Stack(templates["lake"], f"{PROJECT}-{env}-data-lake", ACCOUNT, REGION, parameters)
 
 
-def _monitoring(templates: dict[str, dict[str, Any]], env: str) -> Stack:
-    """The monitoring stack of ``env`` once a model is declared (the schedule exists)."""
-    lake = _lake(templates, env)
-    exports = {
-        lake.resolve(output["Export"]["Name"]): lake.resolve(output["Value"])
-        for output in lake.template["Outputs"].values()
+def _platform(templates: dict[str, dict[str, Any]], env: str) -> Stack:
+    name = f"{PROJECT}-{env}-platform"
+    return Stack(
+        templates["platform"],
+        name,
+        ACCOUNT,
+        REGION,
+        {"Environment": env},
+        _exports(_lake(templates, env)),
+    )
+
+
+def _exports(*stacks: Stack) -> dict[str, Any]:
+    return {
+        stack.resolve(output["Export"]["Name"]): stack.resolve(output["Value"])
+        for stack in stacks
+        for output in stack.template["Outputs"].values()
         if "Export" in output
     }
+
+
+def _monitoring(templates: dict[str, dict[str, Any]], env: str) -> Stack:
+    """The monitoring stack of ``env`` once a model is declared (the schedule exists)."""
+    exports = _exports(_lake(templates, env), _platform(templates, env))
     parameters = {"Environment": env, "ModelPackageArn": PACKAGE, "ImageDigest": DIGEST}
     name = f"{PROJECT}-{env}-monitoring"
     return Stack(templates["monitoring"], name, ACCOUNT, REGION, parameters, exports)
@@ -219,6 +236,9 @@ def test_the_monitoring_job_reads_captures_and_writes_reports_and_metrics_of_its
     def attempts(owner: str) -> dict[str, Request]:
         lake = _lake(templates, owner)
         raw, curated = lake.get_att("RawBucket", "Arn"), lake.get_att("CuratedBucket", "Arn")
+        platform = _platform(templates, owner)
+        artefacts = platform.get_att("ArtefactBucket", "Arn")
+        key = platform.get_att("ArtefactKey", "Arn")
         namespace = {"cloudwatch:namespace": f"{PROJECT}/{owner}/model"}
         job_name = f"processing-job/{PROJECT}-{owner}-monitoring-run-a1b2c3"
         return {
@@ -230,6 +250,29 @@ def test_the_monitoring_job_reads_captures_and_writes_reports_and_metrics_of_its
             ),
             "put the model's metrics": Request("cloudwatch:PutMetricData", "*", namespace),
             "start its job": Request("sagemaker:CreateProcessingJob", _arn("sagemaker", job_name)),
+            # Staging and prod: the copy delivery made (make copy-package); dev: its own package.
+            "read a promoted model": Request(
+                "s3:GetObject", f"{artefacts}/promoted/{PROJECT}-dev-models/7/model.tar.gz"
+            ),
+            "read a promoted baseline": Request(
+                "s3:GetObject", f"{artefacts}/promoted/{PROJECT}-dev-models/7/reference.parquet"
+            ),
+            "read its own model": Request(
+                "s3:GetObject", f"{artefacts}/{PROJECT}-{owner}-training/models/j/model.tar.gz"
+            ),
+            "read its own baseline": Request(
+                "s3:GetObject",
+                f"{artefacts}/{PROJECT}-{owner}-training/evaluation/j/reference.parquet",
+            ),
+            "decrypt them": Request(
+                "kms:Decrypt",
+                key,
+                {"aws:ResourceTag/environment": owner, "aws:ResourceTag/project": PROJECT},
+            ),
+            "describe its own package": Request(
+                "sagemaker:DescribeModelPackage",
+                _arn("sagemaker", f"model-package/{PROJECT}-{owner}-models/7"),
+            ),
         }
 
     for owner in ENVIRONMENTS:
@@ -241,3 +284,6 @@ def test_the_monitoring_job_reads_captures_and_writes_reports_and_metrics_of_its
     assert not job.allows(Request("s3:PutObject", f"{raw}/capture/x.jsonl"))
     aws_namespace = {"cloudwatch:namespace": "AWS/SageMaker"}
     assert not job.allows(Request("cloudwatch:PutMetricData", "*", aws_namespace))
+    artefacts = _platform(templates, env).get_att("ArtefactBucket", "Arn")
+    assert not job.allows(Request("s3:GetObject", f"{artefacts}/config/platform.yaml"))
+    assert not job.allows(Request("s3:PutObject", f"{artefacts}/promoted/x/model.tar.gz"))

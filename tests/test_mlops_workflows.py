@@ -175,6 +175,8 @@ def test_delivery_deploys_staging_then_prod_each_with_its_own_role(deliver: Work
             f"arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/demo-{environment}-github-deploy"
         )
         assert commands == [
+            # the jobs of staging and prod read the package's files there, not in dev
+            f'make copy-package ENV={environment} MODEL_PACKAGE_ARN="${{MODEL_PACKAGE_ARN}}"',
             f'make serving-deploy ENV={environment} MODEL_PACKAGE_ARN="${{MODEL_PACKAGE_ARN}}"',
             f"make smoke-endpoint ENV={environment}",
             # the batch pipeline follows its environment's delivery, with the SageMaker SDK
@@ -184,6 +186,8 @@ def test_delivery_deploys_staging_then_prod_each_with_its_own_role(deliver: Work
         assert deploy["env"] == {
             "MODEL_PACKAGE_ARN": f"${{{{ needs.declared.outputs.{environment} }}}}"
         }
+        copy = next(s for s in steps_of(job) if "copy-package" in str(s.get("run")))
+        assert copy["env"] == deploy["env"]
 
 
 @pytest.mark.parametrize(
