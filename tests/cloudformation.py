@@ -172,6 +172,14 @@ class Stack:
             )
         raise UnresolvableError(f"no physical id known for {kind} ({logical})")
 
+    def exported(self) -> dict[str, Any]:
+        """What this stack exports, by export name: the values other stacks' ImportValue get."""
+        return {
+            self.resolve(output["Export"]["Name"]): self.resolve(output["Value"])
+            for output in self.template.get("Outputs", {}).values()
+            if "Export" in output
+        }
+
     def get_att(self, logical: str, attribute: str) -> str:
         kind = self.template["Resources"][logical]["Type"]
         if attribute == "Arn" and kind == "AWS::Logs::LogGroup":

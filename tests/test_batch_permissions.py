@@ -31,14 +31,6 @@ def _lake(templates: dict[str, dict[str, Any]], env: str) -> Stack:
     return Stack(templates["data-lake"], name, ACCOUNT, REGION, {"Environment": env})
 
 
-def _exports(stack: Stack) -> dict[str, Any]:
-    return {
-        stack.resolve(output["Export"]["Name"]): stack.resolve(output["Value"])
-        for output in stack.template["Outputs"].values()
-        if "Export" in output
-    }
-
-
 def _boundaries(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
     stack = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
     return {
@@ -54,7 +46,7 @@ def _execution_role(templates: dict[str, dict[str, Any]], env: str) -> Principal
         ACCOUNT,
         REGION,
         {"Environment": env},
-        _exports(_lake(templates, env)),
+        _lake(templates, env).exported(),
     )
     role = platform.properties("SageMakerExecutionRole")
     documents = tuple(policy["PolicyDocument"] for policy in role["Policies"])

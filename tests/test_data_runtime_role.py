@@ -20,14 +20,6 @@ PROJECT, REGION, ACCOUNT = "demo", "eu-west-1", "123456789012"
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
-def _exports(stack: Stack) -> dict[str, Any]:
-    return {
-        stack.resolve(output["Export"]["Name"]): stack.resolve(output["Value"])
-        for output in stack.template["Outputs"].values()
-        if "Export" in output
-    }
-
-
 @pytest.fixture(scope="module")
 def rendered(rendered_data_project: Path) -> dict[str, dict[str, Any]]:
     infra = rendered_data_project / "infra"
@@ -48,7 +40,7 @@ def _stacks(rendered: dict[str, dict[str, Any]], env: str) -> tuple[Stack, Stack
         ACCOUNT,
         REGION,
         parameters | {"ImageUri": image},
-        _exports(lake),
+        lake.exported(),
     )
     bootstrap = Stack(rendered["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
     return lake, runtime, bootstrap
@@ -213,7 +205,7 @@ def test_the_execution_role_can_create_the_runtime_and_the_catalog(
         ACCOUNT,
         REGION,
         {"Environment": env},
-        _exports(lake),
+        lake.exported(),
     )
     tables = [catalog.properties(logical) for logical in catalog.resources("AWS::Glue::Table")]
     assert len(tables) == 2  # stage and curated of the sample dataset

@@ -49,22 +49,13 @@ def _platform(templates: dict[str, dict[str, Any]], env: str) -> Stack:
         ACCOUNT,
         REGION,
         {"Environment": env},
-        _exports(_lake(templates, env)),
+        _lake(templates, env).exported(),
     )
-
-
-def _exports(*stacks: Stack) -> dict[str, Any]:
-    return {
-        stack.resolve(output["Export"]["Name"]): stack.resolve(output["Value"])
-        for stack in stacks
-        for output in stack.template["Outputs"].values()
-        if "Export" in output
-    }
 
 
 def _monitoring(templates: dict[str, dict[str, Any]], env: str) -> Stack:
     """The monitoring stack of ``env`` once a model is declared (the schedule exists)."""
-    exports = _exports(_lake(templates, env), _platform(templates, env))
+    exports = _lake(templates, env).exported() | _platform(templates, env).exported()
     parameters = {"Environment": env, "ModelPackageArn": PACKAGE, "ImageDigest": DIGEST}
     name = f"{PROJECT}-{env}-monitoring"
     return Stack(templates["monitoring"], name, ACCOUNT, REGION, parameters, exports)

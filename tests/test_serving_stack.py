@@ -54,14 +54,6 @@ def templates(
     }
 
 
-def _exports(stack: Stack) -> dict[str, Any]:
-    return {
-        stack.resolve(output["Export"]["Name"]): stack.resolve(output["Value"])
-        for output in stack.template["Outputs"].values()
-        if "Export" in output
-    }
-
-
 def _lake(templates: dict[str, dict[str, Any]], env: str) -> Stack:
     parameters = {"Environment": env}
     return Stack(templates["lake"], f"{PROJECT}-{env}-data-lake", ACCOUNT, REGION, parameters)
@@ -73,7 +65,7 @@ def _serving(
     parameters = {"Environment": env, "ModelPackageArn": PACKAGE, **overrides}
     name = f"{PROJECT}-{env}-serving"
     return Stack(
-        templates[variant], name, ACCOUNT, REGION, parameters, _exports(_lake(templates, env))
+        templates[variant], name, ACCOUNT, REGION, parameters, _lake(templates, env).exported()
     )
 
 
@@ -192,7 +184,7 @@ def test_an_update_rolls_back_when_an_alarm_fires(
 def test_the_monitoring_stack_finds_the_endpoint_and_its_alarms(
     templates: dict[str, dict[str, Any]],
 ) -> None:
-    assert _exports(_serving(templates, "prod")) == {
+    assert _serving(templates, "prod").exported() == {
         f"{PROJECT}-serving-prod-endpoint-name": f"{PROJECT}-prod-endpoint",
         f"{PROJECT}-serving-prod-error-alarm-name": f"{PROJECT}-prod-endpoint-5xx",
         f"{PROJECT}-serving-prod-latency-alarm-name": f"{PROJECT}-prod-endpoint-latency",
@@ -241,7 +233,7 @@ def test_the_endpoint_role_reads_exactly_what_devs_platform_stack_lets_it_read(
         ACCOUNT,
         REGION,
         {"Environment": "dev"},
-        _exports(_lake(templates, "dev")),
+        _lake(templates, "dev").exported(),
     )
     granted = {
         statement["Sid"]: statement
