@@ -80,6 +80,12 @@ def _role(stack: Stack, role_name: str, managed: dict[str, Any]) -> Principal:
     return Principal(role_name, tuple(policies), None if boundary is None else managed[boundary])
 
 
+def _monitoring_role(templates: dict[str, dict[str, Any]], env: str, role: str) -> Principal:
+    """Role <project>-<env>-``role`` of ``env``'s monitoring stack, under its boundary."""
+    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
+    return _role(_monitoring(templates, env), f"{PROJECT}-{env}-{role}", _managed(bootstrap))
+
+
 def _arn(service: str, resource: str) -> str:
     if service == "iam":
         return f"arn:aws:iam::{ACCOUNT}:{resource}"
@@ -167,9 +173,7 @@ def test_the_execution_role_deploys_its_own_monitoring_stack_only(
 def test_the_retrain_guard_starts_its_training_pipeline_only(
     templates: dict[str, dict[str, Any]], env: str
 ) -> None:
-    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
-    monitoring = _monitoring(templates, env)
-    guard = _role(monitoring, f"{PROJECT}-{env}-retrain-guard", _managed(bootstrap))
+    guard = _monitoring_role(templates, env, "retrain-guard")
     pipelines = {
         pipeline: _arn("sagemaker", f"pipeline/{pipeline}")
         for pipeline in (
@@ -195,9 +199,8 @@ def test_the_retrain_guard_starts_its_training_pipeline_only(
 def test_the_scheduler_starts_its_monitoring_pipeline_only(
     templates: dict[str, dict[str, Any]], env: str
 ) -> None:
-    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
     monitoring = _monitoring(templates, env)
-    scheduler = _role(monitoring, f"{PROJECT}-{env}-monitoring-scheduler", _managed(bootstrap))
+    scheduler = _monitoring_role(templates, env, "monitoring-scheduler")
     pipelines = [
         f"{PROJECT}-{other}-{kind}"
         for other in ENVIRONMENTS
@@ -221,8 +224,7 @@ def test_the_scheduler_starts_its_monitoring_pipeline_only(
 def test_the_monitoring_job_reads_captures_and_writes_reports_and_metrics_of_its_environment(
     templates: dict[str, dict[str, Any]], env: str
 ) -> None:
-    bootstrap = Stack(templates["devops"], f"{PROJECT}-bootstrap", ACCOUNT, REGION, {})
-    job = _role(_monitoring(templates, env), f"{PROJECT}-{env}-monitoring-job", _managed(bootstrap))
+    job = _monitoring_role(templates, env, "monitoring-job")
 
     def attempts(owner: str) -> dict[str, Request]:
         lake = _lake(templates, owner)
