@@ -11,10 +11,8 @@ from test_workflow_gating import (
     EVENTS,
     Workflow,
     aws_jobs,
+    deploy_commands,
     load_workflows,
-    make_commands,
-    needs_aws,
-    role_of,
     run_of,
 )
 
@@ -56,17 +54,7 @@ def test_once_enabled_main_deploys_every_environment_in_order(workflow: Workflow
 def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
     workflow: Workflow,
 ) -> None:
-    for name, job in workflow["jobs"].items():
-        if not needs_aws(job):
-            continue
-        environment = job["environment"]
-        role = role_of(job)
-        commands = make_commands(job)
-
-        assert name == f"deploy-{environment}"
-        assert role == (
-            f"arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/demo-{environment}-github-deploy"
-        )
+    for environment, commands in deploy_commands(workflow).items():
         assert commands == [
             "make setup",
             f"make monitoring-deploy ENV={environment}",

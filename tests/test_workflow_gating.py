@@ -253,20 +253,26 @@ def test_even_enabled_nothing_deploys_or_pushes_outside_main(
         assert ran & aws_jobs(workflow) == set(), f"{name} reaches AWS on a {event}"
 
 
-def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
-    workflows: dict[str, Workflow],
-) -> None:
-    for name, job in workflows["data.yml"]["jobs"].items():
+def deploy_commands(workflow: Workflow) -> dict[str, list[str]]:
+    """The make commands of each job that reaches AWS, by its environment, once it is checked that
+    the job is named deploy-<environment> and assumes that environment's own deploy role."""
+    commands = {}
+    for name, job in workflow["jobs"].items():
         if not needs_aws(job):
             continue
         environment = job["environment"]
-        role = role_of(job)
-        commands = make_commands(job)
-
         assert name == f"deploy-{environment}"
-        assert role == (
+        assert role_of(job) == (
             f"arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/demo-{environment}-github-deploy"
         )
+        commands[environment] = make_commands(job)
+    return commands
+
+
+def test_each_deploy_job_assumes_its_own_environments_role_and_deploys_only_it(
+    workflows: dict[str, Workflow],
+) -> None:
+    for environment, commands in deploy_commands(workflows["data.yml"]).items():
         assert commands == [
             f"make lake-deploy ENV={environment}",
             f'make runtime-deploy ENV={environment} IMAGE="${{IMAGE}}"',
